@@ -1,0 +1,1 @@
+"""Souk: a marketplace order system built around cancellations and refunds."""

@@ -1,0 +1,87 @@
+"""The JSON API root: one NinjaAPI at /api/, routers per app, errors mapped to HTTP once.
+
+Authentication: `Authorization: Bearer souk_...` personal access tokens, or the
+browser session (with CSRF) for the pages' own htmx calls.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer, django_auth
+
+from souk.accounts.tokens import user_for_token
+from souk.core.errors import DomainError
+
+
+class TokenAuth(HttpBearer):
+    openapi_scheme = "bearer"
+
+    def authenticate(self, request: HttpRequest, token: str):
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+token_auth = TokenAuth()
+AUTH = [token_auth, django_auth]
+
+api = NinjaAPI(
+    title="Souk API",
+    version="1",
+    description="Marketplace orders, cancellations and refunds. Errors are "
+                "`{code, message, errors: [{field, code, message}]}` with stable snake_case codes.",
+    auth=AUTH,
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request, exc: DomainError):
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request, exc: NinjaValidationError):
+    errors = []
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "payload")]
+        errors.append({"field": ".".join(loc) or "body", "code": err.get("type", "invalid"),
+                       "message": err.get("msg", "Invalid value.")})
+    message = errors[0]["message"] if len(errors) == 1 else "Some fields are not valid."
+    return api.create_response(request, {"code": "invalid_input", "message": message, "errors": errors},
+                               status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return api.create_response(request, {"code": "not_authenticated",
+                                         "message": "Log in or send an API token."}, status=401)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return api.create_response(request, {"code": "not_found", "message": "Not found."}, status=404)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return api.create_response(request, {"code": "http_error", "message": str(exc)}, status=exc.status_code)
+
+
+def _register_routers() -> None:
+    from souk.accounts.api import router as accounts_router
+    from souk.catalog.api import router as catalog_router
+    from souk.orders.api import router as orders_router
+
+    api.add_router("/", accounts_router)
+    api.add_router("/", catalog_router)
+    api.add_router("/", orders_router)
+
+
+_register_routers()

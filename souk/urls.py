@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from souk.api import api
+
+admin.site.site_header = "Souk administration"
+admin.site.site_title = "Souk admin"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("accounts/", include("souk.accounts.urls")),
+    path("", include("souk.catalog.urls")),
+    path("orders/", include("souk.orders.urls")),
+    path("", include("souk.web.urls")),
+]

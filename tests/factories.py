@@ -1,0 +1,111 @@
+"""factory-boy factories for every model the tests build directly.
+
+Orders are NOT built here: tests create them through `souk.orders.services.checkout`,
+so every order in a test went through the same rules as a real one.
+"""
+
+from __future__ import annotations
+
+import factory
+from factory.django import DjangoModelFactory
+
+from souk.accounts.models import Address, User
+from souk.catalog.models import Category, Product, ProductSpec, ShippingOption, ShippingRate, Store
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    display_name = factory.Sequence(lambda n: f"User {n}")
+    phone = "+14155550100"
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):  # noqa: N805
+        if create:
+            obj.save()
+
+
+class AddressFactory(DjangoModelFactory):
+    class Meta:
+        model = Address
+
+    user = factory.SubFactory(UserFactory)
+    name = "Ada Lovelace"
+    country = "US"
+    country_area = "CA"
+    city = "Mountain View"
+    street_address = "1600 Amphitheatre Pkwy"
+    postal_code = "94043"
+    phone = "+16502530000"
+    is_default = True
+
+
+class StoreFactory(DjangoModelFactory):
+    class Meta:
+        model = Store
+
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Store {n}")
+    slug = factory.Sequence(lambda n: f"store-{n}")
+    currency = "USD"
+    handling_days = 5
+
+
+class CategoryFactory(DjangoModelFactory):
+    class Meta:
+        model = Category
+        django_get_or_create = ("slug",)
+
+    name = "Electronics"
+    slug = "electronics"
+
+
+class ProductFactory(DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    store = factory.SubFactory(StoreFactory)
+    title = factory.Sequence(lambda n: f"Product {n}")
+    slug = factory.Sequence(lambda n: f"product-{n}")
+    description = "A fine product."
+    price_minor = 1999
+    currency = factory.LazyAttribute(lambda o: o.store.currency)
+    stock = 100
+    length_mm = 100
+    width_mm = 50
+    height_mm = 20
+    weight_g = 250
+
+
+class ProductSpecFactory(DjangoModelFactory):
+    class Meta:
+        model = ProductSpec
+
+    product = factory.SubFactory(ProductFactory)
+    name = "Material"
+    value = "Aluminium"
+
+
+class ShippingOptionFactory(DjangoModelFactory):
+    class Meta:
+        model = ShippingOption
+
+    store = factory.SubFactory(StoreFactory)
+    name = "Standard Shipping"
+    carrier = "Souk Post"
+    protection_days = 60
+
+
+class ShippingRateFactory(DjangoModelFactory):
+    class Meta:
+        model = ShippingRate
+
+    option = factory.SubFactory(ShippingOptionFactory)
+    country = ""
+    cost_minor = 299
+    min_days = 7
+    max_days = 15
