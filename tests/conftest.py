@@ -3,7 +3,13 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from tests.factories import AddressFactory, ProductFactory, ShippingOptionFactory, ShippingRateFactory, UserFactory
+from tests.factories import (
+    AddressFactory,
+    ProductFactory,
+    ShippingOptionFactory,
+    ShippingRateFactory,
+    UserFactory,
+)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -25,6 +25,9 @@ class CartItem(models.Model):
             models.CheckConstraint(condition=Q(quantity__gte=1), name="cart_quantity_positive"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.quantity} × product {self.product_id}"
+
 
 class Order(models.Model):
     """What one buyer bought from one store in one checkout.
