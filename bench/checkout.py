@@ -1,0 +1,55 @@
+"""Checkouts per second through the service layer (souk.orders.checkout.checkout)."""
+
+from __future__ import annotations
+
+import time
+
+STORES = 20
+PRODUCTS_PER_STORE = 20
+BUYERS = 64
+
+
+def seed() -> None:
+    from souk.accounts.models import Address, User
+    from souk.catalog.models import Product, ShippingOption, ShippingRate, Store
+
+    sellers = User.objects.bulk_create(
+        [User(email=f"bench-seller{i}@example.com", password="!") for i in range(STORES)])
+    stores = Store.objects.bulk_create(
+        [Store(owner=u, name=f"Bench store {i}", slug=f"bench-store-{i}", currency="USD", handling_days=5)
+         for i, u in enumerate(sellers)])
+    options = ShippingOption.objects.bulk_create(
+        [ShippingOption(store=s, name="Standard", carrier="Souk Post", protection_days=60) for s in stores])
+    ShippingRate.objects.bulk_create(
+        [ShippingRate(option=o, country="", cost_minor=299, min_days=7, max_days=20) for o in options])
+    Product.objects.bulk_create(
+        [Product(store=s, title=f"Bench product {s.id}-{j}", slug=f"p-{j}", price_minor=1000 + j,
+                 currency="USD", stock=10_000_000) for s in stores for j in range(PRODUCTS_PER_STORE)])
+    buyers = User.objects.bulk_create(
+        [User(email=f"bench-buyer{i}@example.com", password="!") for i in range(BUYERS)])
+    Address.objects.bulk_create(
+        [Address(user=b, name="Bench Buyer", country="US", country_area="CA", city="Mountain View",
+                 street_address="1600 Amphitheatre Pkwy", postal_code="94043", phone="+16502530000",
+                 is_default=True) for b in buyers])
+
+
+def client(index: int, deadline: float) -> int:
+    """One client: a buyer checking out one line from one store, again and again."""
+    import random
+
+    from souk.accounts.models import Address, User
+    from souk.catalog.models import Product, ShippingOption
+    from souk.orders.checkout import CheckoutLine, checkout
+
+    rng = random.Random(index)
+    buyer = User.objects.get(email=f"bench-buyer{index % BUYERS}@example.com")
+    address_id = Address.objects.filter(user=buyer).values_list("id", flat=True).get()
+    option_by_store = dict(ShippingOption.objects.values_list("store_id", "id"))
+    products = list(Product.objects.values_list("id", "store_id"))
+    done = 0
+    while time.monotonic() < deadline:
+        product_id, store_id = rng.choice(products)
+        checkout(buyer=buyer, address_id=address_id, lines=[CheckoutLine(product_id, rng.randint(1, 3))],
+                 shipping={store_id: option_by_store[store_id]})
+        done += 1
+    return done

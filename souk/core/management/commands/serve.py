@@ -1,0 +1,54 @@
+"""`souk serve`: the web server (gunicorn, static files via whitenoise) and the worker, together.
+
+Stops both when either exits or on Ctrl+C / SIGTERM.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve Souk: gunicorn web server + background worker, until Ctrl+C."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bind", default=os.environ.get("SOUK_BIND", "127.0.0.1:8000"))
+        parser.add_argument("--web-workers", type=int, default=int(os.environ.get("SOUK_WEB_WORKERS", "2")))
+        parser.add_argument("--no-worker", action="store_true", help="serve the web only")
+
+    def handle(self, *args, bind: str, web_workers: int, no_worker: bool, **options):
+        bin_dir = os.path.dirname(sys.executable)
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "souk.settings"}
+        procs: list[subprocess.Popen] = [subprocess.Popen(
+            [os.path.join(bin_dir, "gunicorn"), "souk.wsgi:application", "--bind", bind,
+             "--workers", str(web_workers), "--threads", "4", "--access-logfile", "-"], env=env)]
+        if not no_worker:
+            procs.append(subprocess.Popen([sys.executable, "-m", "souk.cli", "worker"], env=env))
+        self.stdout.write(self.style.SUCCESS(f"Souk is starting at http://{bind}/ (web + worker). Ctrl+C stops."))
+
+        def stop(*_):
+            for p in procs:
+                if p.poll() is None:
+                    p.terminate()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        try:
+            while all(p.poll() is None for p in procs):
+                time.sleep(0.5)
+        finally:
+            stop()
+            for p in procs:
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        code = max((p.returncode or 0) for p in procs)
+        if code:
+            sys.exit(code)
