@@ -78,10 +78,12 @@ def _register_routers() -> None:
     from souk.accounts.api import router as accounts_router
     from souk.catalog.api import router as catalog_router
     from souk.orders.api import router as orders_router
+    from souk.payments.api import router as payments_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", catalog_router)
     api.add_router("/", orders_router)
+    api.add_router("/", payments_router)
 
 
 _register_routers()

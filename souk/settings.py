@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "souk.accounts",
     "souk.catalog",
     "souk.orders",
+    "souk.ledger",
+    "souk.payments",
     "souk.web",
 ]
 
