@@ -29,7 +29,50 @@ class TokenAuth(HttpBearer):
 token_auth = TokenAuth()
 AUTH = [token_auth, django_auth]
 
-api = NinjaAPI(
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["code", "message"],
+    "properties": {
+        "code": {"type": "string", "description": "stable snake_case error code"},
+        "message": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "code", "message"],
+                "properties": {"field": {"type": "string"}, "code": {"type": "string"},
+                               "message": {"type": "string"}},
+            },
+        },
+    },
+}
+ERROR_RESPONSES = {
+    "400": "The request is malformed.",
+    "401": "Not logged in and no valid API token.",
+    "403": "Logged in, but not allowed to do this.",
+    "404": "No such object, or not yours.",
+    "409": "The object's state does not allow this now.",
+    "422": "Input breaks a rule; `errors` names the fields.",
+}
+
+
+class SoukAPI(NinjaAPI):
+    """Adds our error shape to every operation's documented responses, once, here."""
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        ref = {"$ref": "#/components/schemas/Error"}
+        for methods in schema.get("paths", {}).values():
+            for operation in methods.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in ERROR_RESPONSES.items():
+                    responses.setdefault(status, {"description": description,
+                                                  "content": {"application/json": {"schema": ref}}})
+        return schema
+
+
+api = SoukAPI(
     title="Souk API",
     version="1",
     description="Marketplace orders, cancellations and refunds. Errors are "
