@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "souk.accounts",
     "souk.catalog",
     "souk.orders",
+    "souk.cancellations",
     "souk.ledger",
     "souk.payments",
     "souk.web",

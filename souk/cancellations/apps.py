@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CancellationsConfig(AppConfig):
+    name = "souk.cancellations"
+    label = "cancellations"
+    verbose_name = "Cancellations"
