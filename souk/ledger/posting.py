@@ -1,0 +1,93 @@
+"""`ledger_post`: the only way money moves in the ledger.
+
+Sign convention: a `Posting` carries a signed `Money`; **positive = debit,
+negative = credit** (use `debit()` / `credit()` to say it in words). An entry's
+postings must sum to zero per currency, or `UnbalancedEntry` is raised and
+nothing is written. Call it inside the caller's `transaction.atomic()`, so the
+state change that causes the movement and its entry commit together.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import transaction
+from moneyed import Money
+
+from souk.core.errors import DomainError
+from souk.core.money import money_to_minor
+from souk.ledger.chart import Account, EntryKind
+from souk.ledger.models import JournalEntry, JournalLine
+
+__all__ = ["Posting", "UnbalancedEntry", "credit", "debit", "ledger_post"]
+
+
+class UnbalancedEntry(DomainError):
+    status = 500  # never the user's fault: a bug in the service that posted it
+    code = "ledger_unbalanced"
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """One line to post: `amount` > 0 debits `account_code`, `amount` < 0 credits it."""
+
+    account_code: str
+    amount: Money
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, Money):
+            raise TypeError(f"Posting amount must be Money, not {type(self.amount).__name__}")
+        if self.account_code not in Account.__members__.values():
+            raise ValueError(f"unknown ledger account {self.account_code!r}")
+        if self.amount.amount == 0:
+            raise ValueError(f"zero-amount posting to {self.account_code}")
+
+
+def debit(account_code: str, amount: Money) -> Posting:
+    """Debit `amount` (given positive) to the account."""
+    return Posting(account_code, _positive(amount))
+
+
+def credit(account_code: str, amount: Money) -> Posting:
+    """Credit `amount` (given positive) to the account."""
+    return Posting(account_code, -_positive(amount))
+
+
+def _positive(amount: Money) -> Money:
+    if not isinstance(amount, Money):
+        raise TypeError(f"amount must be Money, not {type(amount).__name__}")
+    if amount.amount <= 0:
+        raise ValueError("debit()/credit() take a positive amount; the side gives the sign")
+    return amount
+
+
+def ledger_post(*, kind: str, postings: list[Posting], order_id: int | None = None,
+                store_id: int | None = None, refund_id: int | None = None, memo: str = "") -> JournalEntry:
+    """Write one balanced journal entry (2 INSERTs: the entry, then all lines in one statement)."""
+    kind = EntryKind(kind).value
+    if len(postings) < 2:
+        raise UnbalancedEntry(f"A {kind} entry needs at least two postings.")
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("ledger_post must run inside the transaction of the state change it records")
+    totals: dict[str, int] = defaultdict(int)
+    rows: list[tuple[str, int, str]] = []
+    for posting in postings:
+        if not isinstance(posting, Posting):
+            raise TypeError(f"postings must be Posting, not {type(posting).__name__}")
+        currency = posting.amount.currency.code
+        minor = money_to_minor(posting.amount)
+        totals[currency] += minor
+        rows.append((posting.account_code, minor, currency))
+    off = {cur: total for cur, total in totals.items() if total}
+    if off:
+        detail = ", ".join(f"{cur} {total:+d}" for cur, total in sorted(off.items()))
+        raise UnbalancedEntry(f"The {kind} entry does not balance: debits minus credits = {detail} (minor units).")
+    entry = JournalEntry.objects.create(kind=kind, order_id=order_id, store_id=store_id, refund_id=refund_id,
+                                        memo=memo[:240])
+    JournalLine.objects.bulk_create([
+        JournalLine(entry_id=entry.pk, account_id=code, order_id=order_id, store_id=store_id,
+                    amount_minor=minor, currency=currency)
+        for code, minor, currency in rows
+    ])
+    return entry

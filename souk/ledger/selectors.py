@@ -1,0 +1,90 @@
+"""Ledger reads: account balances and an order's money, each one aggregate query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Max, Q, Sum
+from django.db.models.functions import Coalesce
+from moneyed import Money
+
+from souk.core.money import minor_to_money
+from souk.ledger.chart import FUNDING_ACCOUNTS, Account, EntryKind
+from souk.ledger.models import JournalLine
+
+__all__ = ["OrderMoney", "account_balance", "order_money", "order_money_minor_expressions"]
+
+
+def account_balance(code: str, currency: str, *, order_id: int | None = None) -> Money:
+    """The account's balance as the ledger stores it: debit positive, credit negative."""
+    lines = JournalLine.objects.filter(account_id=Account(code).value, currency=currency)
+    if order_id is not None:
+        lines = lines.filter(order_id=order_id)
+    total = lines.aggregate(total=Coalesce(Sum("amount_minor"), 0))["total"]
+    return minor_to_money(total, currency)
+
+
+def _sum(condition: Q, negate: bool = True):
+    # Credits are negative: the quantities below are credit-normal, so negate the sum.
+    total = Coalesce(Sum("amount_minor", filter=condition), 0)
+    return -total if negate else total
+
+
+def order_money_minor_expressions() -> dict:
+    """The per-order quantities as aggregate expressions over JournalLine (shared with the audit).
+
+    Each is computed from the account that states it, so the audit's
+    `captured = held + released + refunded` compares independent sums:
+    - captured: funding debited by capture entries (card/e-wallet clearing or buyer balance)
+    - held: the order's escrow balance
+    - released: seller payable + commission credited by release entries
+    - refunded: refunds-in-flight credited by refund starts, less what failed back to escrow
+    - refund_in_flight: the order's refunds-in-flight balance (started, not yet settled or failed)
+    """
+    kind = "entry__kind"
+    return {
+        "captured": _sum(Q(**{kind: EntryKind.CAPTURE}, account_id__in=list(FUNDING_ACCOUNTS)), negate=False),
+        "held": _sum(Q(account_id=Account.ESCROW)),
+        "released": _sum(Q(**{kind: EntryKind.RELEASE},
+                           account_id__in=[Account.SELLER_PAYABLE, Account.COMMISSION_REVENUE])),
+        "commission": _sum(Q(**{kind: EntryKind.RELEASE}, account_id=Account.COMMISSION_REVENUE)),
+        "refunded": _sum(Q(**{f"{kind}__in": [EntryKind.REFUND_START, EntryKind.REFUND_FAIL]},
+                           account_id=Account.REFUNDS_IN_FLIGHT)),
+        "refund_in_flight": _sum(Q(account_id=Account.REFUNDS_IN_FLIGHT)),
+    }
+
+
+@dataclass(frozen=True)
+class OrderMoney:
+    """Where an order's money is, per the ledger. `refunded` includes what is still in flight."""
+
+    currency: str
+    captured: Money
+    held: Money
+    released: Money
+    commission: Money
+    refunded: Money
+    refund_in_flight: Money
+
+    @property
+    def refund_settled(self) -> Money:
+        return self.refunded - self.refund_in_flight
+
+    @property
+    def refundable(self) -> Money:
+        """What may still be refunded: captured, less every refund not failed."""
+        return self.captured - self.refunded
+
+    def __getitem__(self, name: str) -> Money:
+        return getattr(self, name)
+
+
+def order_money(order_id: int, *, currency: str | None = None) -> OrderMoney:
+    """The order's money in ONE aggregate query over its journal lines.
+
+    An order with no entries yet is all zeros in `currency` (or XXX, ISO's "no currency").
+    """
+    row = JournalLine.objects.filter(order_id=order_id).aggregate(
+        line_currency=Max("currency"), **order_money_minor_expressions())
+    cur = row.pop("line_currency") or currency or "XXX"
+    return OrderMoney(currency=cur, **{name: minor_to_money(value, cur) for name, value in row.items()})
