@@ -1,3 +1,116 @@
-from ninja import Router
+"""Orders API: the cart, checkout, My Orders and the seller's orders. Thin: parse, call, shape."""
 
-router = Router()
+from __future__ import annotations
+
+from django.db.models import prefetch_related_objects
+from django.http import HttpResponse
+from ninja import Query, Router, Schema
+
+from souk.orders import schemas as s
+from souk.orders import selectors, services
+from souk.orders.checkout import CheckoutLine
+
+router = Router(tags=["orders"])
+
+
+class ListParams(Schema):
+    status: str | None = None
+    q: str | None = None
+    cursor: str | None = None
+    limit: int = 20
+
+
+class SellerListParams(Schema):
+    status: str | None = None
+    cursor: str | None = None
+    limit: int = 20
+
+
+# --- Cart -------------------------------------------------------------------------
+
+@router.get("/cart", response=s.CartOut, summary="Your cart, grouped by store")
+def get_cart(request):
+    return s.cart_out(selectors.cart_for_buyer(buyer=request.user))
+
+
+@router.post("/cart", response={201: s.CartOut}, summary="Add a product to the cart (adds to its quantity)")
+def add_to_cart(request, payload: s.CartAddIn):
+    services.cart_add(buyer=request.user, product_id=payload.product_id, quantity=payload.quantity)
+    return 201, s.cart_out(selectors.cart_for_buyer(buyer=request.user))
+
+
+@router.put("/cart/items/{product_id}", response=s.CartOut, summary="Set a cart line's quantity (0 removes it)")
+def update_cart_item(request, product_id: int, payload: s.CartQuantityIn):
+    services.cart_update(buyer=request.user, product_id=product_id, quantity=payload.quantity)
+    return s.cart_out(selectors.cart_for_buyer(buyer=request.user))
+
+
+@router.delete("/cart/items/{product_id}", response={204: None}, summary="Remove a product from the cart")
+def remove_cart_item(request, product_id: int):
+    services.cart_remove(buyer=request.user, product_id=product_id)
+    return HttpResponse(status=204)
+
+
+# --- Checkout ------------------------------------------------------------------------
+
+@router.post("/checkout", response={201: s.CheckoutOut},
+             summary="Place one order per store: the given lines, or the whole cart when `lines` is omitted")
+def post_checkout(request, payload: s.CheckoutIn):
+    if payload.lines is None:
+        orders = services.checkout_cart(buyer=request.user, address_id=payload.address_id,
+                                        shipping=payload.shipping)
+    else:
+        orders = services.checkout(
+            buyer=request.user, address_id=payload.address_id, shipping=payload.shipping,
+            lines=[CheckoutLine(product_id=ln.product_id, quantity=ln.quantity) for ln in payload.lines])
+    # Fresh from the writes: serialise without re-reading (stores come in one query).
+    return 201, {"orders": [s.order_out(o) for o in _with_relations(orders)]}
+
+
+def _with_relations(orders):
+    prefetch_related_objects(orders, "store", "lines", "events")
+    return orders
+
+
+# --- Buyer's orders -------------------------------------------------------------------
+
+@router.get("/orders", response=s.OrderListOut, summary="My Orders, newest first, cursor-paginated")
+def list_orders(request, params: Query[ListParams]):
+    page = selectors.buyer_orders(buyer=request.user, status=params.status, query=params.q,
+                                  cursor=params.cursor, limit=params.limit)
+    return s.page_out(page)
+
+
+@router.get("/orders/{number}", response=s.OrderOut, summary="One of your orders, with lines and timeline")
+def get_order(request, number: str):
+    return s.order_out(selectors.order_for_buyer(buyer=request.user, number=number))
+
+
+@router.post("/orders/{number}/confirm-receipt", response=s.OrderOut, summary="Confirm the parcel arrived")
+def confirm_receipt(request, number: str):
+    order_id = selectors.order_id_for(number=number, buyer=request.user)
+    services.order_confirm_receipt(buyer=request.user, order_id=order_id)
+    return s.order_out(selectors.order_for_buyer(buyer=request.user, order_id=order_id))
+
+
+# --- Seller's orders -------------------------------------------------------------------
+
+@router.get("/seller/orders", response=s.OrderListOut, summary="Your store's orders, newest first")
+def seller_orders(request, params: Query[SellerListParams]):
+    page = selectors.store_orders(seller=request.user, status=params.status, cursor=params.cursor,
+                                  limit=params.limit)
+    return s.page_out(page)
+
+
+@router.get("/seller/orders/{number}", response=s.OrderOut, summary="One order of your store")
+def seller_order(request, number: str):
+    return s.order_out(selectors.order_for_seller(seller=request.user, number=number))
+
+
+@router.post("/seller/orders/{number}/ship", response=s.OrderOut,
+             summary="Mark shipped with carrier and tracking number")
+def ship_order(request, number: str, payload: s.ShipIn):
+    order_id = selectors.order_id_for(number=number, store__owner=request.user)
+    services.order_mark_shipped(seller=request.user, order_id=order_id, carrier=payload.carrier,
+                                tracking_number=payload.tracking_number)
+    return s.order_out(selectors.order_for_seller(seller=request.user, order_id=order_id))

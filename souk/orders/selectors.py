@@ -11,7 +11,7 @@ import base64
 import binascii
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Exists, FilteredRelation, OuterRef, Prefetch, Q, QuerySet
@@ -286,3 +286,9 @@ def checkout_preview(*, buyer, address_id: int | None = None) -> CheckoutPreview
         for store in cart.stores:
             store.shipping_options = choices.get(store.store_id, [])
     return CheckoutPreview(cart=cart, addresses=addresses, address=address)
+
+
+def estimated_delivery(order: Order) -> tuple[datetime, datetime]:
+    """When the parcel should arrive: from shipment if shipped, else from now-ish (payment + handling)."""
+    start = order.shipped_at or (order.paid_at or order.created_at) + timedelta(days=order.handling_days)
+    return start + timedelta(days=order.delivery_min_days), start + timedelta(days=order.delivery_max_days)

@@ -1,4 +1,18 @@
-from django.urls import path  # noqa: F401
+from django.urls import path, re_path
+
+from souk.orders import views
 
 app_name = "orders"
-urlpatterns: list = []
+NUMBER = r"(?P<number>[1-9][0-9]{15})"
+urlpatterns = [
+    path("", views.my_orders, name="my_orders"),
+    path("cart/", views.cart, name="cart"),
+    path("cart/add/", views.cart_add, name="cart_add"),
+    path("cart/<int:product_id>/update/", views.cart_update, name="cart_update"),
+    path("cart/<int:product_id>/remove/", views.cart_remove, name="cart_remove"),
+    path("checkout/", views.checkout, name="checkout"),
+    path("seller/", views.seller_orders, name="seller_orders"),
+    re_path(rf"^seller/{NUMBER}/$", views.seller_order_detail, name="seller_order_detail"),
+    re_path(rf"^{NUMBER}/$", views.order_detail, name="order_detail"),
+    re_path(rf"^{NUMBER}/confirm-receipt/$", views.confirm_receipt, name="confirm_receipt"),
+]
