@@ -1,4 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from souk.catalog import views
 
 app_name = "catalog"
-urlpatterns: list = []
+urlpatterns = [
+    path("products/", views.product_list, name="product_list"),
+    path("products/<int:pk>/", views.product_detail, name="product_detail"),
+    path("stores/<slug:slug>/", views.store_detail, name="store_detail"),
+    path("seller/store/open/", views.seller_store_open, name="seller_store_open"),
+    path("seller/products/", views.seller_products, name="seller_products"),
+    path("seller/products/add/", views.seller_product_form, name="seller_product_add"),
+    path("seller/products/<int:pk>/edit/", views.seller_product_form, name="seller_product_edit"),
+    path("seller/products/<int:pk>/stock/", views.seller_product_stock, name="seller_product_stock"),
+]
