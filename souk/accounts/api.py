@@ -7,7 +7,7 @@ mapped to HTTP in souk/api.py.
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from souk.accounts import addresses, selectors, services
 from souk.accounts.schemas import (
@@ -48,14 +48,14 @@ def _user_out(user) -> UserOut:
 def register(request: HttpRequest, payload: RegisterIn):
     user = services.user_register(email=payload.email, password=payload.password,
                                   display_name=payload.display_name, phone=payload.phone)
-    return 201, _user_out(user)
+    return Status(201, _user_out(user))
 
 
 @router.post("/auth/token", auth=None, response={201: TokenCreatedOut, 401: ErrorOut, 422: ErrorOut},
              tags=["auth"])
 def token_obtain(request: HttpRequest, payload: TokenObtainIn):
     token, raw = services.token_obtain(email=payload.email, password=payload.password, name=payload.name)
-    return 201, TokenCreatedOut(**TokenOut.from_token(token).dict(), token=raw)
+    return Status(201, TokenCreatedOut(**TokenOut.from_token(token).model_dump(), token=raw))
 
 
 @router.get("/tokens", response={200: list[TokenOut], **AUTH_ERRORS}, tags=["auth"])
@@ -66,13 +66,13 @@ def tokens_list(request: HttpRequest):
 @router.post("/tokens", response={201: TokenCreatedOut, 422: ErrorOut, **AUTH_ERRORS}, tags=["auth"])
 def tokens_create(request: HttpRequest, payload: TokenCreateIn):
     token, raw = services.token_issue(user=_me(request), name=payload.name)
-    return 201, TokenCreatedOut(**TokenOut.from_token(token).dict(), token=raw)
+    return Status(201, TokenCreatedOut(**TokenOut.from_token(token).model_dump(), token=raw))
 
 
 @router.delete("/tokens/{token_id}", response={204: None, 404: ErrorOut, **AUTH_ERRORS}, tags=["auth"])
 def tokens_revoke(request: HttpRequest, token_id: int):
     services.token_revoke(user=_me(request), token_id=token_id)
-    return 204, None
+    return Status(204, None)
 
 
 # --- profile, verification, password reset ---------------------------------------------------
@@ -99,7 +99,7 @@ def me_update(request: HttpRequest, payload: ContactIn):
 def verify_email_send(request: HttpRequest):
     user = _me(request)
     services.email_verification_send(user=user)
-    return 202, MessageOut(message=f"We sent a verification link to {user.email}.")
+    return Status(202, MessageOut(message=f"We sent a verification link to {user.email}."))
 
 
 @router.post("/auth/verify-email", auth=None, response={200: VerifyEmailOut, 422: ErrorOut}, tags=["auth"])
@@ -111,7 +111,7 @@ def verify_email(request: HttpRequest, payload: VerifyEmailIn):
 @router.post("/auth/password-reset", auth=None, response={202: MessageOut, 422: ErrorOut}, tags=["auth"])
 def password_reset(request: HttpRequest, payload: PasswordResetIn):
     services.password_reset_request(email=payload.email)
-    return 202, MessageOut(message="If an account uses this email, we sent it a link to reset the password.")
+    return Status(202, MessageOut(message="If an account uses this email, we sent it a link to reset the password."))
 
 
 @router.post("/auth/password-reset/confirm", auth=None, response={200: MessageOut, 422: ErrorOut},
@@ -132,7 +132,7 @@ def address_list(request: HttpRequest):
 @router.post("/addresses", response={201: AddressOut, 409: ErrorOut, 422: ErrorOut, **AUTH_ERRORS},
              tags=["addresses"])
 def address_create(request: HttpRequest, payload: AddressIn):
-    return 201, addresses.address_create(user=_me(request), data=payload.dict())
+    return Status(201, addresses.address_create(user=_me(request), data=payload.model_dump()))
 
 
 @router.get("/addresses/{address_id}", response={200: AddressOut, 404: ErrorOut, **AUTH_ERRORS},
@@ -144,14 +144,14 @@ def address_get(request: HttpRequest, address_id: int):
 @router.put("/addresses/{address_id}", response={200: AddressOut, 404: ErrorOut, 422: ErrorOut, **AUTH_ERRORS},
             tags=["addresses"])
 def address_update(request: HttpRequest, address_id: int, payload: AddressIn):
-    return addresses.address_update(user=_me(request), address_id=address_id, data=payload.dict())
+    return addresses.address_update(user=_me(request), address_id=address_id, data=payload.model_dump())
 
 
 @router.delete("/addresses/{address_id}", response={204: None, 404: ErrorOut, **AUTH_ERRORS},
                tags=["addresses"])
 def address_delete(request: HttpRequest, address_id: int):
     addresses.address_delete(user=_me(request), address_id=address_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/addresses/{address_id}/default", response={200: AddressOut, 404: ErrorOut, **AUTH_ERRORS},
