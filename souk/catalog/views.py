@@ -31,7 +31,7 @@ def _field_errors(exc: DomainError) -> dict[str, str]:
     for err in exc.errors:
         out.setdefault(err.field.split(".")[0], err.message)
     if not out:
-        out["__all__"] = exc.message
+        out["form"] = exc.message
     return out
 
 
