@@ -96,12 +96,17 @@ def _limit_or_error(limit: int) -> int:
     return limit
 
 
-def _page(qs: QuerySet, *, cursor: str | None, limit: int) -> OrderPage:
+def page_queryset(qs: QuerySet, *, cursor: str | None, limit: int) -> QuerySet:
+    """The one query a list page runs: rows after `cursor`, newest first, one more than `limit`."""
     if cursor:
         created_at, pk = decode_cursor(cursor)
         # (created_at, id) < (cursor): the `created_at <=` bound is an index condition.
         qs = qs.filter(created_at__lte=created_at).exclude(created_at=created_at, pk__gte=pk)
-    rows = [OrderRow(*row) for row in qs.order_by("-created_at", "-pk").values_list(*LIST_FIELDS)[:limit + 1]]
+    return qs.order_by("-created_at", "-pk").values_list(*LIST_FIELDS)[:limit + 1]
+
+
+def _page(qs: QuerySet, *, cursor: str | None, limit: int) -> OrderPage:
+    rows = [OrderRow(*row) for row in page_queryset(qs, cursor=cursor, limit=limit)]
     next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
     return OrderPage(items=rows[:limit], next_cursor=next_cursor)
 
