@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import prefetch_related_objects
-from django.http import HttpResponse
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from souk.orders import schemas as s
 from souk.orders import selectors, services
@@ -36,7 +35,7 @@ def get_cart(request):
 @router.post("/cart", response={201: s.CartOut}, summary="Add a product to the cart (adds to its quantity)")
 def add_to_cart(request, payload: s.CartAddIn):
     services.cart_add(buyer=request.user, product_id=payload.product_id, quantity=payload.quantity)
-    return 201, s.cart_out(selectors.cart_for_buyer(buyer=request.user))
+    return Status(201, s.cart_out(selectors.cart_for_buyer(buyer=request.user)))
 
 
 @router.put("/cart/items/{product_id}", response=s.CartOut, summary="Set a cart line's quantity (0 removes it)")
@@ -48,7 +47,7 @@ def update_cart_item(request, product_id: int, payload: s.CartQuantityIn):
 @router.delete("/cart/items/{product_id}", response={204: None}, summary="Remove a product from the cart")
 def remove_cart_item(request, product_id: int):
     services.cart_remove(buyer=request.user, product_id=product_id)
-    return HttpResponse(status=204)
+    return Status(204, None)
 
 
 # --- Checkout ------------------------------------------------------------------------
@@ -64,7 +63,7 @@ def post_checkout(request, payload: s.CheckoutIn):
             buyer=request.user, address_id=payload.address_id, shipping=payload.shipping,
             lines=[CheckoutLine(product_id=ln.product_id, quantity=ln.quantity) for ln in payload.lines])
     # Fresh from the writes: serialise without re-reading (stores come in one query).
-    return 201, {"orders": [s.order_out(o) for o in _with_relations(orders)]}
+    return Status(201, {"orders": [s.order_out(o) for o in _with_relations(orders)]})
 
 
 def _with_relations(orders):

@@ -27,7 +27,7 @@ def _int(value, default=None):
 
 
 def _field_errors(exc: DomainError) -> dict[str, str]:
-    return {e.field: e.message for e in exc.errors} or {"__all__": exc.message}
+    return {e.field: e.message for e in exc.errors} or {"general": exc.message}
 
 
 # --- Cart -----------------------------------------------------------------------------
