@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Path, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema
 
 from souk.catalog import selectors, services
 from souk.catalog.models import Store
 from souk.catalog.schemas import (
+    COUNTRY,
+    TEXT,
     CategoryOut,
     ErrorOut,
     MoneyOut,
@@ -54,11 +56,12 @@ def _seller_store(request: HttpRequest) -> Store:
 
 
 class ProductFilters(Schema):
-    q: str | None = None
-    category: str | None = None
-    store: str | None = None
-    cursor: str | None = None
-    limit: int = 24
+    q: str | None = Field(None, max_length=200, pattern=TEXT, description="words in the title")
+    category: str | None = Field(None, max_length=80, pattern=TEXT, description="category slug")
+    store: str | None = Field(None, max_length=140, pattern=TEXT, description="store slug")
+    cursor: str | None = Field(None, pattern=r"^[1-9][0-9]{0,17}$",
+                               description="`next_cursor` of the previous page")
+    limit: int = Field(24, ge=1, le=selectors.MAX_PAGE_SIZE)
 
 
 @router.get("/products", auth=None, response={200: ProductPageOut, 422: ErrorOut},
@@ -71,7 +74,8 @@ def list_products(request: HttpRequest, filters: Query[ProductFilters]):
 
 @router.get("/products/{product_id}", auth=None, response={200: ProductDetailOut, 404: ErrorOut, 422: ErrorOut},
             summary="A product with specs, dimensions, store and shipping; `country` adds delivery quotes")
-def get_product(request: HttpRequest, product_id: int = Path(..., ge=1, le=MAX_ID), country: str | None = None):
+def get_product(request: HttpRequest, product_id: int = Path(..., ge=1, le=MAX_ID),
+                country: str | None = Query(None, pattern=COUNTRY, description="ISO 3166-1 alpha-2")):
     product = selectors.product_detail(product_id=product_id)
     store = product.store
     quotes = None

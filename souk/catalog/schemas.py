@@ -7,9 +7,17 @@ import datetime as dt
 from django.conf import settings
 from ninja import Field, Schema
 
+from souk.catalog import rules
 from souk.catalog.models import Product, ShippingOption, ShippingRate, Store
 from souk.catalog.selectors import Quote
 from souk.core.money import minor_to_decimal_str, money_to_minor
+
+# Rules the schema can state (the services check them all again, and the rest):
+TEXT = r"^[^\x00]*$"                       # PostgreSQL cannot store NUL
+REQUIRED_TEXT = r"^[^\x00]*[^\x00\s][^\x00]*$"
+AMOUNT = r"^[0-9]{1,12}(\.[0-9]{1,4})?$"
+COUNTRY = r"^[A-Za-z]{2}$"
+DESCRIPTION_MAX = 10000
 
 
 class FieldErrorOut(Schema):
@@ -206,42 +214,47 @@ class SellerStoreOut(StoreOut):
 
 
 class StoreOpenIn(Schema):
-    name: str
-    currency: str = Field(description="ISO 4217; every price of the store is in it", examples=["USD"])
-    handling_days: int = Field(settings.SOUK["DEFAULT_HANDLING_DAYS"], description="1–60 days to ship")
-    ships_from: str = Field(description="ISO 3166-1 alpha-2", examples=["CN"])
-    description: str = ""
+    name: str = Field(min_length=1, max_length=120, pattern=REQUIRED_TEXT)
+    currency: str = Field(description="ISO 4217 (upper case); every price of the store is in it",
+                          examples=["USD"], pattern=r"^[A-Z]{3}$")
+    handling_days: int = Field(settings.SOUK["DEFAULT_HANDLING_DAYS"], ge=1, le=60,
+                               description="days the store has to ship a paid order")
+    ships_from: str = Field(description="ISO 3166-1 alpha-2", examples=["CN"], pattern=COUNTRY)
+    description: str = Field("", max_length=5000, pattern=TEXT)
 
 
 class StorePatchIn(Schema):
-    name: str | None = None
-    description: str | None = None
-    handling_days: int | None = None
-    ships_from: str | None = None
+    name: str = Field(None, min_length=1, max_length=120, pattern=REQUIRED_TEXT)
+    description: str = Field(None, max_length=5000, pattern=TEXT)
+    handling_days: int = Field(None, ge=1, le=60)
+    ships_from: str = Field(None, pattern=COUNTRY, description="ISO 3166-1 alpha-2")
 
 
 class SpecIn(Schema):
-    name: str
-    value: str
+    name: str = Field(min_length=1, max_length=80, pattern=REQUIRED_TEXT)
+    value: str = Field(min_length=1, max_length=240, pattern=REQUIRED_TEXT)
 
 
 class ProductIn(Schema):
-    title: str
-    description: str = ""
-    category: str | None = Field(None, description="category slug")
-    price: str = Field(description="decimal string in the store's currency", examples=["12.50"])
-    stock: int = 0
-    length_mm: int | None = None
-    width_mm: int | None = None
-    height_mm: int | None = None
-    weight_g: int | None = None
-    specs: list[SpecIn] = Field(default_factory=list, description="replaces all specs; at most 50")
+    title: str = Field(min_length=1, max_length=200, pattern=REQUIRED_TEXT)
+    description: str = Field("", max_length=DESCRIPTION_MAX, pattern=TEXT)
+    category: str | None = Field(None, max_length=80, description="category slug (see GET /categories)")
+    price: str = Field(description="decimal string > 0 in the store's currency, at most its decimal places",
+                       examples=["12.50"], pattern=AMOUNT)
+    stock: int = Field(0, ge=0, le=rules.MAX_STOCK)
+    length_mm: int | None = Field(None, ge=1, le=rules.MAX_DIMENSION)
+    width_mm: int | None = Field(None, ge=1, le=rules.MAX_DIMENSION)
+    height_mm: int | None = Field(None, ge=1, le=rules.MAX_DIMENSION)
+    weight_g: int | None = Field(None, ge=1, le=rules.MAX_DIMENSION)
+    specs: list[SpecIn] = Field(default_factory=list, max_length=rules.MAX_SPECS,
+                                description="replaces all specs")
     is_active: bool = True
 
 
 class StockIn(Schema):
-    stock: int | None = Field(None, description="set the stock to this count (≥ 0)")
-    delta: int | None = Field(None, description="add this (may be negative) to the stock")
+    stock: int | None = Field(None, ge=0, le=rules.MAX_STOCK, description="set the stock to this count")
+    delta: int | None = Field(None, ge=-rules.MAX_STOCK, le=rules.MAX_STOCK,
+                              description="add this (may be negative) to the stock; never below zero")
 
 
 class StockOut(Schema):
@@ -250,15 +263,16 @@ class StockOut(Schema):
 
 
 class RateIn(Schema):
-    country: str = Field("", description="ISO 3166-1 alpha-2, or '' for the rest of the world")
-    cost: str = Field(description="decimal string in the store's currency, ≥ 0", examples=["2.99"])
-    min_days: int
-    max_days: int
+    country: str = Field("", pattern=r"^([A-Za-z]{2})?$",
+                         description="ISO 3166-1 alpha-2, or '' for the rest of the world; one rate per country")
+    cost: str = Field(description="decimal string ≥ 0 in the store's currency", examples=["2.99"], pattern=AMOUNT)
+    min_days: int = Field(ge=0, le=rules.MAX_DAYS)
+    max_days: int = Field(ge=0, le=rules.MAX_DAYS, description="not less than min_days")
 
 
 class ShippingOptionIn(Schema):
-    name: str
-    carrier: str = ""
-    protection_days: int = settings.SOUK["DEFAULT_PROTECTION_DAYS"]
+    name: str = Field(min_length=1, max_length=120, pattern=REQUIRED_TEXT)
+    carrier: str = Field("", max_length=80, pattern=TEXT)
+    protection_days: int = Field(settings.SOUK["DEFAULT_PROTECTION_DAYS"], ge=1, le=rules.MAX_DAYS)
     is_active: bool = True
-    rates: list[RateIn]
+    rates: list[RateIn] = Field(min_length=1, max_length=rules.MAX_RATES)
