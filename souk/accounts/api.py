@@ -14,7 +14,6 @@ from souk.accounts.schemas import (
     AddressIn,
     AddressOut,
     ContactIn,
-    ErrorOut,
     MessageOut,
     PasswordResetConfirmIn,
     PasswordResetIn,
@@ -30,9 +29,6 @@ from souk.accounts.schemas import (
 
 router = Router(tags=["accounts"])
 
-AUTH_ERRORS = {401: ErrorOut, 403: ErrorOut}
-
-
 def _me(request: HttpRequest):
     return request.auth
 
@@ -44,32 +40,32 @@ def _user_out(user) -> UserOut:
 # --- registration, tokens --------------------------------------------------------------------
 
 
-@router.post("/auth/register", auth=None, response={201: UserOut, 422: ErrorOut}, tags=["auth"])
+@router.post("/auth/register", auth=None, response={201: UserOut}, tags=["auth"])
 def register(request: HttpRequest, payload: RegisterIn):
     user = services.user_register(email=payload.email, password=payload.password,
                                   display_name=payload.display_name, phone=payload.phone)
     return Status(201, _user_out(user))
 
 
-@router.post("/auth/token", auth=None, response={201: TokenCreatedOut, 401: ErrorOut, 422: ErrorOut},
+@router.post("/auth/token", auth=None, response={201: TokenCreatedOut},
              tags=["auth"])
 def token_obtain(request: HttpRequest, payload: TokenObtainIn):
     token, raw = services.token_obtain(email=payload.email, password=payload.password, name=payload.name)
     return Status(201, TokenCreatedOut(**TokenOut.from_token(token).model_dump(), token=raw))
 
 
-@router.get("/tokens", response={200: list[TokenOut], **AUTH_ERRORS}, tags=["auth"])
+@router.get("/tokens", response={200: list[TokenOut]}, tags=["auth"])
 def tokens_list(request: HttpRequest):
     return [TokenOut.from_token(t) for t in selectors.token_list(user=_me(request))]
 
 
-@router.post("/tokens", response={201: TokenCreatedOut, 422: ErrorOut, **AUTH_ERRORS}, tags=["auth"])
+@router.post("/tokens", response={201: TokenCreatedOut}, tags=["auth"])
 def tokens_create(request: HttpRequest, payload: TokenCreateIn):
     token, raw = services.token_issue(user=_me(request), name=payload.name)
     return Status(201, TokenCreatedOut(**TokenOut.from_token(token).model_dump(), token=raw))
 
 
-@router.delete("/tokens/{token_id}", response={204: None, 404: ErrorOut, **AUTH_ERRORS}, tags=["auth"])
+@router.delete("/tokens/{token_id}", response={204: None}, tags=["auth"])
 def tokens_revoke(request: HttpRequest, token_id: int):
     services.token_revoke(user=_me(request), token_id=token_id)
     return Status(204, None)
@@ -78,12 +74,12 @@ def tokens_revoke(request: HttpRequest, token_id: int):
 # --- profile, verification, password reset ---------------------------------------------------
 
 
-@router.get("/me", response={200: UserOut, **AUTH_ERRORS})
+@router.get("/me", response={200: UserOut})
 def me(request: HttpRequest):
     return _user_out(_me(request))
 
 
-@router.patch("/me", response={200: UserOut, 422: ErrorOut, **AUTH_ERRORS})
+@router.patch("/me", response={200: UserOut})
 def me_update(request: HttpRequest, payload: ContactIn):
     user = _me(request)
     user = services.user_update_contact(
@@ -94,7 +90,7 @@ def me_update(request: HttpRequest, payload: ContactIn):
     return _user_out(user)
 
 
-@router.post("/auth/verify-email/send", response={202: MessageOut, 409: ErrorOut, **AUTH_ERRORS},
+@router.post("/auth/verify-email/send", response={202: MessageOut},
              tags=["auth"])
 def verify_email_send(request: HttpRequest):
     user = _me(request)
@@ -102,19 +98,19 @@ def verify_email_send(request: HttpRequest):
     return Status(202, MessageOut(message=f"We sent a verification link to {user.email}."))
 
 
-@router.post("/auth/verify-email", auth=None, response={200: VerifyEmailOut, 422: ErrorOut}, tags=["auth"])
+@router.post("/auth/verify-email", auth=None, response={200: VerifyEmailOut}, tags=["auth"])
 def verify_email(request: HttpRequest, payload: VerifyEmailIn):
     user = services.email_verify(token=payload.token)
     return VerifyEmailOut(email=user.email, email_verified_at=user.email_verified_at)
 
 
-@router.post("/auth/password-reset", auth=None, response={202: MessageOut, 422: ErrorOut}, tags=["auth"])
+@router.post("/auth/password-reset", auth=None, response={202: MessageOut}, tags=["auth"])
 def password_reset(request: HttpRequest, payload: PasswordResetIn):
     services.password_reset_request(email=payload.email)
     return Status(202, MessageOut(message="If an account uses this email, we sent it a link to reset the password."))
 
 
-@router.post("/auth/password-reset/confirm", auth=None, response={200: MessageOut, 422: ErrorOut},
+@router.post("/auth/password-reset/confirm", auth=None, response={200: MessageOut},
              tags=["auth"])
 def password_reset_confirm(request: HttpRequest, payload: PasswordResetConfirmIn):
     services.password_reset_confirm(uid=payload.uid, token=payload.token, new_password=payload.new_password)
@@ -124,37 +120,37 @@ def password_reset_confirm(request: HttpRequest, payload: PasswordResetConfirmIn
 # --- address book ----------------------------------------------------------------------------
 
 
-@router.get("/addresses", response={200: list[AddressOut], **AUTH_ERRORS}, tags=["addresses"])
+@router.get("/addresses", response={200: list[AddressOut]}, tags=["addresses"])
 def address_list(request: HttpRequest):
     return list(selectors.address_list(user=_me(request)))
 
 
-@router.post("/addresses", response={201: AddressOut, 409: ErrorOut, 422: ErrorOut, **AUTH_ERRORS},
+@router.post("/addresses", response={201: AddressOut},
              tags=["addresses"])
 def address_create(request: HttpRequest, payload: AddressIn):
     return Status(201, addresses.address_create(user=_me(request), data=payload.model_dump()))
 
 
-@router.get("/addresses/{address_id}", response={200: AddressOut, 404: ErrorOut, **AUTH_ERRORS},
+@router.get("/addresses/{address_id}", response={200: AddressOut},
             tags=["addresses"])
 def address_get(request: HttpRequest, address_id: int):
     return selectors.address_get(user=_me(request), address_id=address_id)
 
 
-@router.put("/addresses/{address_id}", response={200: AddressOut, 404: ErrorOut, 422: ErrorOut, **AUTH_ERRORS},
+@router.put("/addresses/{address_id}", response={200: AddressOut},
             tags=["addresses"])
 def address_update(request: HttpRequest, address_id: int, payload: AddressIn):
     return addresses.address_update(user=_me(request), address_id=address_id, data=payload.model_dump())
 
 
-@router.delete("/addresses/{address_id}", response={204: None, 404: ErrorOut, **AUTH_ERRORS},
+@router.delete("/addresses/{address_id}", response={204: None},
                tags=["addresses"])
 def address_delete(request: HttpRequest, address_id: int):
     addresses.address_delete(user=_me(request), address_id=address_id)
     return Status(204, None)
 
 
-@router.post("/addresses/{address_id}/default", response={200: AddressOut, 404: ErrorOut, **AUTH_ERRORS},
+@router.post("/addresses/{address_id}/default", response={200: AddressOut},
              tags=["addresses"])
 def address_set_default(request: HttpRequest, address_id: int):
     return addresses.address_set_default(user=_me(request), address_id=address_id)

@@ -9,20 +9,6 @@ from ninja import Field, Schema
 from souk.accounts.models import Address, PersonalAccessToken, User
 
 
-class FieldErrorOut(Schema):
-    field: str
-    code: str
-    message: str
-
-
-class ErrorOut(Schema):
-    """Every error answer: `{code, message, errors?}` (see souk/api.py)."""
-
-    code: str
-    message: str
-    errors: list[FieldErrorOut] | None = None
-
-
 class MessageOut(Schema):
     message: str
 
