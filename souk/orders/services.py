@@ -71,14 +71,16 @@ def transition(*, order: Order, action: Action, actor, actor_role: str, message:
     current = Status(order.status)
     target = next_status(action, current)
     cols = {**_timestamp_columns(Action(action), order, target, now), **(changes or {})}
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # the caller's transaction; no extra SAVEPOINT round trips
         # `status=current` guards against a caller that forgot the lock: a stale row updates nothing.
         updated = Order.objects.filter(pk=order.pk, status=current).update(
             status=target.value, updated_at=now, **cols)
-        if updated != 1:
-            raise TransitionNotAllowed(Action(action), current)
-        events.record(order_id=order.pk, kind=Action(action).value, actor_role=actor_role, actor=actor,
-                      message=message, data=data, from_status=current.value, to_status=target.value, now=now)
+        if updated == 1:
+            events.record(order_id=order.pk, kind=Action(action).value, actor_role=actor_role, actor=actor,
+                          message=message, data=data, from_status=current.value, to_status=target.value,
+                          now=now)
+    if updated != 1:  # raised outside the block so the caller's transaction stays usable
+        raise TransitionNotAllowed(Action(action), current)
     order.status = target.value
     order.updated_at = now
     for name, value in cols.items():

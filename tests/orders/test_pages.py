@@ -135,3 +135,17 @@ def test_the_seller_sees_their_orders_and_a_bad_tracking_number_is_shown_inline(
     assert 'aria-invalid="true"' in html and "letters, digits and dashes" in html
     assert "&lt;b&gt;bad&lt;/b&gt;" in html and "<b>bad</b>" not in html
     assert Order.objects.get(pk=order.pk).status == "awaiting_shipment"
+
+
+def test_staff_find_an_order_in_the_admin_with_its_lines_and_timeline(buyer, store_a):
+    from tests.factories import UserFactory
+
+    order = place(buyer, (store_a[1], 1))[0]
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(staff)
+    listing = client.get(reverse("admin:orders_order_changelist"), {"q": "buyer@example.com"}).content.decode()
+    assert order.number in listing and "$22.98" in listing
+    page = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    assert store_a[1].title in page and "order_placed" in page
+    assert client.get(reverse("admin:orders_cartitem_changelist")).status_code == 200
