@@ -5,3 +5,10 @@ class PaymentsConfig(AppConfig):
     name = "souk.payments"
     label = "payments"
     verbose_name = "Payments"
+
+    def ready(self) -> None:
+        from souk.core.sweeps import register_sweep
+        from souk.payments.services import escrow_release_due, refunds_due
+
+        register_sweep("refunds_due", refunds_due, every_seconds=10)
+        register_sweep("escrow_release_due", escrow_release_due, every_seconds=60)

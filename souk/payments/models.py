@@ -56,3 +56,130 @@ class SandboxRefund(models.Model):
 
     def __str__(self) -> str:
         return self.ref
+
+
+# --- Souk's own payment records ------------------------------------------------------------
+
+class Payment(models.Model):
+    """One attempt to pay an order (a buyer may retry after a decline, within the payment window)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"        # recorded, gateway not answered yet (or timed out)
+        AUTHORIZED = "authorized"
+        CAPTURED = "captured"
+        FAILED = "failed"
+        VOIDED = "voided"
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="payments")
+    method = models.CharField(max_length=16)
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    idempotency_key = models.CharField(max_length=120, help_text="the client's key for this attempt")
+    gateway_ref = models.CharField(max_length=64, blank=True)
+    decline_code = models.CharField(max_length=32, blank=True)
+    failure_message = models.CharField(max_length=240, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="gateway round trips")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "idempotency_key"], name="payment_key_once_per_order"),
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="payment_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"payment {self.pk} ({self.status})"
+
+
+class Refund(models.Model):
+    """Money going back to the buyer, visible until it is back (GUIDE.md §3)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        REQUIRES_ACTION = "requires_action"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELED = "canceled"
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="refunds")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    method = models.CharField(max_length=16)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    reason = models.CharField(max_length=64)
+    lines = models.JSONField(default=list, blank=True, help_text="[{line_id, quantity}] for partial refunds")
+    idempotency_key = models.CharField(max_length=120)
+    requested_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    expected_by = models.DateField()
+    gateway_ref = models.CharField(max_length=64, blank=True)
+    arn = models.CharField(max_length=32, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=240, blank=True)
+    flagged_at = models.DateTimeField(null=True, blank=True, help_text="needs staff: failing or late")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "idempotency_key"], name="refund_key_once_per_order"),
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(condition=Q(state__in=["pending", "requires_action", "succeeded", "failed",
+                                                          "canceled"]), name="refund_state_known"),
+        ]
+        indexes = [
+            # The worker's sweep: due, unfinished refunds.
+            models.Index(fields=["next_attempt_at"], condition=Q(state="pending"), name="refund_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"refund {self.pk} ({self.state})"
+
+    @property
+    def delayed(self) -> bool:
+        return self.flagged_at is not None and self.state not in ("succeeded", "canceled")
+
+
+class RefundAttempt(models.Model):
+    """One round trip to the gateway for a refund: what we asked, what came back."""
+
+    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="history")
+    number = models.PositiveSmallIntegerField()
+    operation = models.CharField(max_length=16, help_text="refund (create) or status (poll)")
+    outcome = models.CharField(max_length=24, blank=True, help_text="gateway status, or the error kind")
+    error = models.CharField(max_length=240, blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["refund", "number"]
+        constraints = [models.UniqueConstraint(fields=["refund", "number"], name="refund_attempt_number_once")]
+
+    def __str__(self) -> str:
+        return f"refund {self.refund_id} attempt {self.number}: {self.outcome}"
+
+
+class IdempotencyKey(models.Model):
+    """A money-moving API request's key, its parameters' fingerprint and its stored response."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=120)
+    scope = models.CharField(max_length=120, help_text="method and path the key was used on")
+    fingerprint = models.CharField(max_length=64, help_text="sha256 of the canonical request parameters")
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True, help_text="null while in flight")
+    response = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_once_per_user")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,61 @@
+"""Escrow release: when an order completes, what it still holds goes to the seller less commission."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from souk.core.money import minor_to_money, money_to_minor
+from souk.ledger.chart import Account
+from souk.ledger.models import JournalEntry, JournalLine
+from souk.ledger.movements import post_release
+from souk.ledger.selectors import order_money
+from souk.orders import events
+from souk.orders.models import Order
+from souk.orders.services import lock_order
+from souk.orders.status import Status
+from souk.payments import policy
+from souk.payments.models import Refund
+
+
+def escrow_release(*, order_id: int, now: datetime | None = None) -> JournalEntry | None:
+    """Release a completed order's escrow (once; later calls find nothing held and do nothing).
+
+    Waits while a refund of the order is still open: its money is already out of
+    escrow, but a failure would bring it back, and that must be released too.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = lock_order(order_id=order_id)
+        if order.status != Status.COMPLETED:
+            return None
+        if Refund.objects.filter(order_id=order.pk, state__in=["pending", "requires_action"]).exists():
+            return None
+        held = money_to_minor(order_money(order.pk, currency=order.currency).held)
+        if held <= 0:
+            return None
+        commission = policy.commission_minor(held)
+        entry = post_release(order_id=order.pk, store_id=order.store_id,
+                             amount=minor_to_money(held, order.currency),
+                             commission=minor_to_money(commission, order.currency), memo="order completed")
+        events.record(order_id=order.pk, kind="escrow_released", actor_role="system", now=now,
+                      data={"amount_minor": held, "commission_minor": commission},
+                      message="Payment released to the seller.")
+        return entry
+
+
+def escrow_release_due(*, limit: int = 50) -> int:
+    """Sweep: completed orders that still hold escrow (set-based), released in a batch."""
+    completed = Order.objects.filter(status=Status.COMPLETED).values("pk")
+    ids = list(JournalLine.objects.filter(account_id=Account.ESCROW, order_id__in=completed)
+               .exclude(order_id__in=Refund.objects.filter(state__in=["pending", "requires_action"])
+                        .values("order_id"))
+               .values("order_id").annotate(balance=Sum("amount_minor")).filter(balance__lt=0)
+               .order_by("order_id").values_list("order_id", flat=True)[:limit])
+    released = 0
+    for order_id in ids:
+        released += escrow_release(order_id=order_id) is not None
+    return released

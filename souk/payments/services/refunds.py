@@ -1,0 +1,245 @@
+"""Refunds: create (ledger `refund_start` with the state change), process at the gateway, settle.
+
+`refund_create` promises the money in one transaction (the order row locked, so
+parallel refunds can never exceed what is held in escrow). `refund_process`
+talks to the gateway between short transactions: it claims the refund (attempt
+recorded, `next_attempt_at` pushed out as a lease), calls the gateway outside
+any transaction with the key `refund-<id>`, then records the outcome. A worker
+killed mid-call leaves the refund due again; the retry reaches the same gateway
+refund through the key, so the money moves exactly once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from moneyed import Money
+
+from souk.core.errors import Conflict, ErrorCollector, ValidationFailed
+from souk.core.money import format_money, minor_to_money, money_to_minor
+from souk.ledger.movements import post_refund_fail, post_refund_settle, post_refund_start
+from souk.ledger.selectors import order_money
+from souk.orders import events
+from souk.orders.models import Order, OrderLine
+from souk.orders.services import lock_order
+from souk.payments import policy
+from souk.payments.conf import setting
+from souk.payments.gateways import GatewayError, get_gateway
+from souk.payments.gateways.base import GatewayRefund, RefundStatus
+from souk.payments.models import Payment, Refund, RefundAttempt
+from souk.payments.services.paying import funding_account
+
+OPEN_STATES = (Refund.State.PENDING, Refund.State.REQUIRES_ACTION)
+LIVE_STATES = (Refund.State.PENDING, Refund.State.REQUIRES_ACTION, Refund.State.SUCCEEDED)
+
+
+@dataclass(frozen=True)
+class RefundLine:
+    line_id: int
+    quantity: int
+
+
+def _check_input(amount: Money | None, lines: list[RefundLine] | None, reason: str, key: str) -> None:
+    errors = ErrorCollector()
+    if (amount is None) == (not lines):
+        errors.add("amount", "amount_or_lines", "Give either an amount or the lines to refund.")
+    if amount is not None and not isinstance(amount, Money):
+        raise TypeError("amount must be Money")
+    if amount is not None and amount.amount <= 0:
+        errors.add("amount", "amount_not_positive", "Amount must be greater than zero.")
+    if not reason or len(reason) > 64:
+        errors.add("reason", "required", "Give the reason for the refund (at most 64 characters).")
+    if not key or len(key) > 120:
+        errors.add("idempotency_key", "required", "An idempotency key (1-120 characters) is required.")
+    errors.raise_if_any()
+
+
+def _lines_amount(order: Order, lines: list[RefundLine]) -> tuple[int, list[dict]]:
+    """Goods for the lines plus shipping pro-rated on what was refunded before and after."""
+    order_lines = {ln.pk: ln for ln in OrderLine.objects.filter(order=order)}
+    refunded_qty: dict[int, int] = defaultdict(int)
+    for refund_lines in Refund.objects.filter(order=order, state__in=LIVE_STATES).values_list("lines", flat=True):
+        for item in refund_lines or []:
+            refunded_qty[item["line_id"]] += item["quantity"]
+    errors = ErrorCollector()
+    goods, seen = 0, set()
+    for i, item in enumerate(lines):
+        line = order_lines.get(item.line_id)
+        if line is None or item.line_id in seen:
+            errors.add(f"lines[{i}].line_id", "line_not_found", "This line is not part of the order.")
+            continue
+        seen.add(item.line_id)
+        left = line.quantity - refunded_qty[line.pk]
+        if not isinstance(item.quantity, int) or not 1 <= item.quantity <= left:
+            errors.add(f"lines[{i}].quantity", "quantity_out_of_range",
+                       f"Choose between 1 and {left} to refund." if left else "This line is already refunded.")
+            continue
+        goods += line.unit_price_minor * item.quantity
+    errors.raise_if_any()
+    before = sum(order_lines[lid].unit_price_minor * q for lid, q in refunded_qty.items() if lid in order_lines)
+    shipping = (policy.prorated_shipping_minor(refunded_subtotal=before + goods, subtotal=order.subtotal_minor,
+                                               shipping=order.shipping_minor)
+                - policy.prorated_shipping_minor(refunded_subtotal=before, subtotal=order.subtotal_minor,
+                                                 shipping=order.shipping_minor))
+    return goods + shipping, [{"line_id": i.line_id, "quantity": i.quantity} for i in lines]
+
+
+def refund_create_locked(*, order: Order, payment: Payment, amount_minor: int, reason: str, actor,
+                         idempotency_key: str, lines: list[dict] | None = None, actor_role: str = "system",
+                         now: datetime) -> Refund:
+    """Promise a refund of an order whose row the caller has locked: Refund row + ledger entry + timeline."""
+    refund = Refund.objects.create(
+        order=order, payment=payment, amount_minor=amount_minor, currency=order.currency, method=payment.method,
+        reason=reason, lines=lines or [], idempotency_key=idempotency_key, requested_by=actor,
+        expected_by=policy.refund_expected_by(payment.method, now.date()), next_attempt_at=now, created_at=now)
+    post_refund_start(order_id=order.pk, store_id=order.store_id, refund_id=refund.pk,
+                      amount=minor_to_money(amount_minor, order.currency), memo=reason)
+    events.record(order_id=order.pk, kind="refund_created", actor_role=actor_role, actor=actor, now=now,
+                  message=f"Refund of {format_money(amount_minor, order.currency)} to {payment.method}.",
+                  data={"refund_id": refund.pk, "amount_minor": amount_minor, "reason": reason})
+    return refund
+
+
+def refund_create(*, order_id: int, reason: str, actor, idempotency_key: str, amount: Money | None = None,
+                  lines: list[RefundLine] | None = None, actor_role: str = "staff",
+                  order_filters: dict | None = None, now: datetime | None = None) -> Refund:
+    """Refund (part of) a paid order to the original method; never more than is held in escrow.
+
+    `order_filters` say who may see the order (`store__owner=user`); anyone else gets NotFound.
+    The same idempotency key on the same order returns the first refund (other parameters: 422).
+    """
+    _check_input(amount, lines, reason, idempotency_key)
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = lock_order(order_id=order_id, **(order_filters or {}))
+        wanted_lines = [{"line_id": i.line_id, "quantity": i.quantity} for i in lines or []]
+        existing = Refund.objects.filter(order=order, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            same = (existing.lines == wanted_lines if lines else
+                    (existing.amount_minor, existing.currency) == (money_to_minor(amount), amount.currency.code))
+            if not same:
+                raise ValidationFailed("This idempotency key was used for another refund.",
+                                       code="idempotency_key_reused", field="idempotency_key")
+            return existing
+        payment = order.payments.filter(status=Payment.State.CAPTURED).order_by("id").first()
+        if payment is None:
+            raise Conflict("This order has not been paid: there is nothing to refund.", code="order_not_paid")
+        if amount is not None and amount.currency.code != order.currency:
+            raise ValidationFailed(f"This order is in {order.currency}.", code="currency_mismatch", field="currency")
+        if lines:
+            amount_minor, line_data = _lines_amount(order, lines)
+        else:
+            amount_minor, line_data = money_to_minor(amount), []
+        held = money_to_minor(order_money(order.pk, currency=order.currency).held)
+        if amount_minor > held:
+            raise ValidationFailed(f"At most {format_money(held, order.currency)} can be refunded.",
+                                   code="refund_exceeds_captured", field="amount")
+        refund = refund_create_locked(order=order, payment=payment, amount_minor=amount_minor, reason=reason,
+                                      actor=actor, actor_role=actor_role, idempotency_key=idempotency_key,
+                                      lines=line_data, now=now)
+    return refund
+
+
+# --- processing --------------------------------------------------------------------------------
+
+def _claim(refund_id: int, now: datetime, force: bool) -> tuple[Refund, int] | None:
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().select_related("payment").filter(pk=refund_id).first()
+        if refund is None or refund.state != Refund.State.PENDING:
+            return None
+        if not force and refund.next_attempt_at and refund.next_attempt_at > now:
+            return None  # another worker holds it, or its retry is not due yet
+        number = (refund.history.aggregate(n=Max("number"))["n"] or 0) + 1
+        polling = bool(refund.gateway_ref)
+        attempts = refund.attempts + (0 if polling else 1)
+        lease = (now + timedelta(seconds=setting("REFUND_POLL_SECONDS")) if polling
+                 else policy.next_attempt_at(now, attempts))
+        Refund.objects.filter(pk=refund.pk).update(attempts=attempts, next_attempt_at=lease, updated_at=now)
+        RefundAttempt.objects.create(refund=refund, number=number, operation="status" if polling else "refund",
+                                     started_at=now)
+        refund.attempts, refund.next_attempt_at = attempts, lease
+        return refund, number
+
+
+def _settle(order: Order, refund: Refund, result: GatewayRefund, now: datetime) -> dict:
+    amount = minor_to_money(refund.amount_minor, refund.currency)
+    common = {"order_id": order.pk, "store_id": order.store_id, "refund_id": refund.pk, "amount": amount}
+    status = RefundStatus(result.status)
+    cols: dict = {"gateway_ref": result.ref, "state": status.value}
+    if status == RefundStatus.SUCCEEDED:
+        post_refund_settle(**common, funding=funding_account(refund.method), memo=f"arn {result.arn}")
+        cols.update(arn=result.arn, settled_at=now, next_attempt_at=None, last_error="")
+    elif status in (RefundStatus.FAILED, RefundStatus.CANCELED):
+        post_refund_fail(**common, memo=result.failure_reason or status.value)
+        cols.update(next_attempt_at=None, flagged_at=now, last_error=result.failure_reason or status.value)
+    elif status == RefundStatus.REQUIRES_ACTION:
+        cols.update(next_attempt_at=None, flagged_at=refund.flagged_at or now, last_error="requires action")
+    return cols
+
+
+def refund_process(*, refund_id: int, now: datetime | None = None, force: bool = False) -> Refund:
+    """One step of a refund at the gateway: submit it, or poll it until it settles. Idempotent."""
+    now = now or timezone.now()
+    claimed = _claim(refund_id, now, force)
+    if claimed is None:
+        return Refund.objects.get(pk=refund_id)
+    refund, number = claimed
+    gateway = get_gateway()
+    result: GatewayRefund | None = None
+    error: GatewayError | None = None
+    try:
+        if refund.gateway_ref:
+            result = gateway.refund_status(refund_ref=refund.gateway_ref)
+        else:
+            result = gateway.refund(payment_ref=refund.payment.gateway_ref,
+                                    amount=minor_to_money(refund.amount_minor, refund.currency),
+                                    idempotency_key=f"refund-{refund.pk}")
+    except GatewayError as exc:
+        error = exc
+    with transaction.atomic():
+        order = lock_order(order_id=refund.order_id)  # ledger + refund state change together, like every writer
+        current = Refund.objects.select_for_update().get(pk=refund.pk)
+        attempt_cols = {"finished_at": now}
+        if current.state != Refund.State.PENDING:
+            RefundAttempt.objects.filter(refund=refund, number=number).update(outcome="superseded", **attempt_cols)
+            return current
+        if error is not None:
+            cols: dict = {"last_error": f"{error.code}: {error}"[:240]}
+            if error.retryable:
+                if current.attempts >= setting("REFUND_MAX_ATTEMPTS"):
+                    cols["flagged_at"] = current.flagged_at or now
+            else:
+                post_refund_fail(order_id=order.pk, store_id=order.store_id, refund_id=refund.pk,
+                                 amount=minor_to_money(refund.amount_minor, refund.currency), memo=error.code)
+                cols.update(state=Refund.State.FAILED, next_attempt_at=None, flagged_at=now)
+            outcome = error.code
+        else:
+            cols = _settle(order, current, result, now)
+            outcome = result.status
+        if cols.get("state", current.state) in OPEN_STATES and current.expected_by < now.date():
+            cols["flagged_at"] = current.flagged_at or now  # late: staff look, the buyer sees "delayed"
+        Refund.objects.filter(pk=refund.pk).update(updated_at=now, **cols)
+        RefundAttempt.objects.filter(refund=refund, number=number).update(
+            outcome=outcome, error=str(error or "")[:240], **attempt_cols)
+        if cols.get("state") in (Refund.State.SUCCEEDED, Refund.State.FAILED, Refund.State.CANCELED):
+            events.record(order_id=order.pk, kind=f"refund_{cols['state']}", actor_role="system", now=now,
+                          data={"refund_id": refund.pk, "arn": cols.get("arn", "")},
+                          message=f"Refund of {format_money(refund.amount_minor, refund.currency)} {cols['state']}.")
+    return Refund.objects.get(pk=refund.pk)
+
+
+def refunds_due(*, limit: int = 20, now: datetime | None = None) -> int:
+    """Sweep: process up to `limit` refunds that are due; flag the late ones. Returns refunds processed."""
+    now = now or timezone.now()
+    Refund.objects.filter(state__in=OPEN_STATES, flagged_at__isnull=True, expected_by__lt=now.date()).update(
+        flagged_at=now, updated_at=now)
+    ids = list(Refund.objects.filter(state=Refund.State.PENDING, next_attempt_at__lte=now)
+               .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    for refund_id in ids:
+        refund_process(refund_id=refund_id, now=now)
+    return len(ids)
