@@ -6,6 +6,8 @@ import datetime as dt
 
 from django.conf import settings
 from ninja import Field, Schema
+from ninja.schema import DjangoGetter
+from pydantic import ConfigDict, model_validator
 
 from souk.catalog import rules
 from souk.catalog.models import Product, ShippingOption, ShippingRate, Store
@@ -213,7 +215,22 @@ class SellerStoreOut(StoreOut):
 # --- input -------------------------------------------------------------------------
 
 
-class StoreOpenIn(Schema):
+class ObjectIn(Schema):
+    """A JSON object body. (Ninja's Schema would otherwise read attributes off any value,
+    so `[null]` would pass as an all-defaults object.) Strict: `0` is not `false`, `false` is not `0`."""
+
+    model_config = ConfigDict(strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _must_be_object(cls, value):
+        raw = value._obj if isinstance(value, DjangoGetter) else value
+        if not isinstance(raw, dict):
+            raise ValueError("Send a JSON object.")
+        return value
+
+
+class StoreOpenIn(ObjectIn):
     name: str = Field(min_length=1, max_length=120, pattern=REQUIRED_TEXT)
     currency: str = Field(description="ISO 4217 (upper case); every price of the store is in it",
                           examples=["USD"], pattern=r"^[A-Z]{3}$")
@@ -223,19 +240,19 @@ class StoreOpenIn(Schema):
     description: str = Field("", max_length=5000, pattern=TEXT)
 
 
-class StorePatchIn(Schema):
+class StorePatchIn(ObjectIn):
     name: str = Field(None, min_length=1, max_length=120, pattern=REQUIRED_TEXT)
     description: str = Field(None, max_length=5000, pattern=TEXT)
     handling_days: int = Field(None, ge=1, le=60)
     ships_from: str = Field(None, pattern=COUNTRY, description="ISO 3166-1 alpha-2")
 
 
-class SpecIn(Schema):
+class SpecIn(ObjectIn):
     name: str = Field(min_length=1, max_length=80, pattern=REQUIRED_TEXT)
     value: str = Field(min_length=1, max_length=240, pattern=REQUIRED_TEXT)
 
 
-class ProductIn(Schema):
+class ProductIn(ObjectIn):
     title: str = Field(min_length=1, max_length=200, pattern=REQUIRED_TEXT)
     description: str = Field("", max_length=DESCRIPTION_MAX, pattern=TEXT)
     category: str | None = Field(None, max_length=80, description="category slug (see GET /categories)")
@@ -251,7 +268,7 @@ class ProductIn(Schema):
     is_active: bool = True
 
 
-class StockIn(Schema):
+class StockIn(ObjectIn):
     stock: int | None = Field(None, ge=0, le=rules.MAX_STOCK, description="set the stock to this count")
     delta: int | None = Field(None, ge=-rules.MAX_STOCK, le=rules.MAX_STOCK,
                               description="add this (may be negative) to the stock; never below zero")
@@ -262,7 +279,7 @@ class StockOut(Schema):
     stock: int
 
 
-class RateIn(Schema):
+class RateIn(ObjectIn):
     country: str = Field("", pattern=r"^([A-Za-z]{2})?$",
                          description="ISO 3166-1 alpha-2, or '' for the rest of the world; one rate per country")
     cost: str = Field(description="decimal string ≥ 0 in the store's currency", examples=["2.99"], pattern=AMOUNT)
@@ -270,7 +287,7 @@ class RateIn(Schema):
     max_days: int = Field(ge=0, le=rules.MAX_DAYS, description="not less than min_days")
 
 
-class ShippingOptionIn(Schema):
+class ShippingOptionIn(ObjectIn):
     name: str = Field(min_length=1, max_length=120, pattern=REQUIRED_TEXT)
     carrier: str = Field("", max_length=80, pattern=TEXT)
     protection_days: int = Field(settings.SOUK["DEFAULT_PROTECTION_DAYS"], ge=1, le=rules.MAX_DAYS)
