@@ -1,0 +1,89 @@
+"""`Idempotency-Key` for money-moving POSTs, with the semantics payment APIs use.
+
+- same key, same parameters: the stored response is replayed, with `Idempotent-Replayed: true`;
+- same key, other parameters (or another endpoint): 422 `idempotency_key_reused`;
+- same key while the first request is still running: 409 `idempotency_request_in_flight`;
+- keys are kept `IDEMPOTENCY_KEY_TTL_HOURS` (24 h), per user.
+Outcomes the client caused (2xx, 4xx) are stored and replayed; a 5xx or crash
+forgets the key so the request can be retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+
+from souk.core.errors import Conflict, DomainError, ValidationFailed
+from souk.payments.conf import setting
+from souk.payments.models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+def fingerprint(scope: str, params: dict) -> str:
+    canonical = json.dumps({"scope": scope, "params": params}, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _claim(user, key: str, scope: str, digest: str) -> IdempotencyKey | None:
+    """Insert the key as in flight; returns the existing row when the key is known."""
+    now = timezone.now()
+    with transaction.atomic():
+        IdempotencyKey.objects.filter(user=user, key=key, expires_at__lt=now).delete()
+        try:
+            with transaction.atomic():
+                IdempotencyKey.objects.create(
+                    user=user, key=key, scope=scope, fingerprint=digest, created_at=now,
+                    expires_at=now + timedelta(hours=setting("IDEMPOTENCY_KEY_TTL_HOURS")))
+                return None
+        except IntegrityError:
+            pass
+    return IdempotencyKey.objects.get(user=user, key=key)
+
+
+def idempotent(request: HttpRequest, *, scope: str, params: dict,
+               run: Callable[[], tuple[int, dict]]) -> JsonResponse:
+    """Run `run()` (returning status and JSON body) at most once per key; replay its answer after."""
+    key = (request.headers.get(HEADER) or "").strip()
+    if not key or len(key) > 100:
+        raise ValidationFailed("Send an Idempotency-Key header (1-100 characters) with this request.",
+                               code="idempotency_key_required", field=HEADER)
+    user = request.user
+    digest = fingerprint(scope, params)
+    existing = _claim(user, key, scope, digest)
+    if existing is not None:
+        if existing.fingerprint != digest:
+            raise ValidationFailed("This Idempotency-Key was already used with other parameters.",
+                                   code="idempotency_key_reused", field=HEADER)
+        if existing.status_code is None:
+            raise Conflict("A request with this Idempotency-Key is still being processed.",
+                           code="idempotency_request_in_flight")
+        response = JsonResponse(existing.response, status=existing.status_code, safe=False)
+        response[REPLAYED_HEADER] = "true"
+        return response
+    try:
+        status, body = run()
+    except DomainError as exc:
+        if exc.status >= 500:
+            IdempotencyKey.objects.filter(user=user, key=key).delete()
+        else:
+            IdempotencyKey.objects.filter(user=user, key=key).update(status_code=exc.status, response=exc.as_dict())
+        raise
+    except BaseException:
+        IdempotencyKey.objects.filter(user=user, key=key).delete()
+        raise
+    IdempotencyKey.objects.filter(user=user, key=key).update(status_code=status, response=body)
+    return JsonResponse(body, status=status, safe=False)
+
+
+def purge_expired_keys(*, limit: int = 1000) -> int:
+    """Sweep: forget keys past their retention."""
+    ids = list(IdempotencyKey.objects.filter(expires_at__lt=timezone.now()).values_list("pk", flat=True)[:limit])
+    return IdempotencyKey.objects.filter(pk__in=ids).delete()[0] if ids else 0
