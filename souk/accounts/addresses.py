@@ -94,6 +94,18 @@ def field_labels(country: str | None) -> dict[str, str]:
     return labels
 
 
+def fields_unused(country: str | None) -> set[str]:
+    """Address fields `country` does not use (a Japanese address has no separate city line)."""
+    if not country or not is_known_country(country):
+        return set()
+    try:
+        rules = get_validation_rules({"country_code": country.upper()})
+    except ValueError:
+        return set()
+    optional = {"country_area", "city", "city_area", "postal_code", "sorting_code"}
+    return optional - set(rules.allowed_fields)
+
+
 def _choice_hint(choices: list[tuple[str, str]]) -> str:
     if not choices:
         return ""

@@ -8,7 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django_countries import countries
 
 from souk.accounts import services
-from souk.accounts.addresses import field_labels
+from souk.accounts.addresses import field_labels, fields_unused
 from souk.core.errors import DomainError
 
 
@@ -101,3 +101,6 @@ class AddressForm(forms.Form):
         for name, label in field_labels(chosen).items():
             if name in self.fields:
                 self.fields[name].label = label
+        # and leave out the lines it does not use (the service would drop them anyway).
+        for name in fields_unused(chosen):
+            del self.fields[name]

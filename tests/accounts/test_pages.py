@@ -298,3 +298,15 @@ def test_another_users_address_pages_answer_404(alice, mallory, name, method):
     assert response.status_code == 404
     address.refresh_from_db()
     assert address.name == "Ada Lovelace" and address.is_default
+
+
+def test_address_form_shows_only_the_lines_the_chosen_country_uses(alice, alice_browser):
+    response = alice_browser.post(reverse("accounts:address_add"),
+                                  {"country": "JP", "name": "Yamada Taro", "street_address": "1-1 Chiyoda",
+                                   "phone": "03-3210-1234"})
+
+    html = response.content.decode()
+    _assert_inline_error(html, "country_area", "Prefecture is required in Japan.")
+    assert 'name="city"' not in html and 'name="sorting_code"' not in html
+    assert 'value="Yamada Taro"' in html
+    assert Address.objects.count() == 0
