@@ -1,0 +1,146 @@
+"""Every API endpoint that takes an object id, called with a second user's credentials, answers 404.
+
+The table below must name every such endpoint: adding one without an entry
+fails `test_every_object_endpoint_has_an_authorization_case`. Each case is
+also called by the object's owner, which must NOT answer 404, so a case whose
+ids are wrong cannot pass by accident.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from souk.accounts.tokens import token_create
+from souk.api import api
+from tests.factories import (
+    AddressFactory,
+    ProductFactory,
+    ShippingOptionFactory,
+    ShippingRateFactory,
+    StoreFactory,
+    UserFactory,
+)
+
+# Endpoints with an id in the path that are public by design, and why.
+PUBLIC_OR_SELF_SCOPED = {
+    ("GET", "/api/products/{product_id}"): "public catalogue",
+    ("GET", "/api/stores/{slug}"): "public store page",
+    ("PUT", "/api/cart/items/{product_id}"): "acts on the caller's own cart; the id is a public product",
+    ("DELETE", "/api/cart/items/{product_id}"): "acts on the caller's own cart; the id is a public product",
+}
+
+
+@dataclass
+class World:
+    owner: object          # a buyer with an address and an order
+    seller: object         # the owner's order's store owner
+    intruder: object       # another buyer who is also a seller with a store of their own
+    order: object
+    product: object
+    option: object
+    address: object
+    token_id: int
+
+
+def _address_body():
+    return {"name": "Ada Lovelace", "country": "US", "country_area": "CA", "city": "Mountain View",
+            "street_address": "1600 Amphitheatre Pkwy", "postal_code": "94043", "phone": "+16502530000"}
+
+
+def _product_body():
+    return {"title": "Lamp", "description": "", "price": "10.00", "stock": 5, "specs": []}
+
+
+def _option_body():
+    return {"name": "Standard", "carrier": "Post", "protection_days": 60,
+            "rates": [{"country": "", "cost": "1.00", "min_days": 5, "max_days": 9}]}
+
+
+# (method, path) -> (whose credentials are the owner's: "owner" | "seller", params, body)
+CASES = {
+    ("DELETE", "/api/tokens/{token_id}"): ("owner", lambda w: {"token_id": w.token_id}, None),
+    ("GET", "/api/addresses/{address_id}"): ("owner", lambda w: {"address_id": w.address.pk}, None),
+    ("PUT", "/api/addresses/{address_id}"): ("owner", lambda w: {"address_id": w.address.pk}, _address_body),
+    ("DELETE", "/api/addresses/{address_id}"): ("owner", lambda w: {"address_id": w.address.pk}, None),
+    ("POST", "/api/addresses/{address_id}/default"): ("owner", lambda w: {"address_id": w.address.pk}, None),
+    ("PUT", "/api/seller/products/{product_id}"): ("seller", lambda w: {"product_id": w.product.pk},
+                                                   _product_body),
+    ("POST", "/api/seller/products/{product_id}/stock"): ("seller", lambda w: {"product_id": w.product.pk},
+                                                          lambda: {"stock": 7}),
+    ("PUT", "/api/seller/shipping-options/{option_id}"): ("seller", lambda w: {"option_id": w.option.pk},
+                                                          _option_body),
+    ("GET", "/api/orders/{number}"): ("owner", lambda w: {"number": w.order.number}, None),
+    ("POST", "/api/orders/{number}/confirm-receipt"): ("owner", lambda w: {"number": w.order.number}, None),
+    ("POST", "/api/orders/{number}/pay"): ("owner", lambda w: {"number": w.order.number},
+                                           lambda: {"method": "card", "token": "tok_visa"}),
+    ("GET", "/api/orders/{number}/refunds"): ("owner", lambda w: {"number": w.order.number}, None),
+    ("GET", "/api/seller/orders/{number}"): ("seller", lambda w: {"number": w.order.number}, None),
+    ("POST", "/api/seller/orders/{number}/ship"): ("seller", lambda w: {"number": w.order.number},
+                                                   lambda: {"carrier": "DHL", "tracking_number": "JD0146000062"}),
+    ("GET", "/api/seller/orders/{number}/refunds"): ("seller", lambda w: {"number": w.order.number}, None),
+    ("POST", "/api/seller/orders/{number}/refunds"): ("seller", lambda w: {"number": w.order.number},
+                                                      lambda: {"amount": "1.00", "currency": "USD",
+                                                               "reason": "goodwill"}),
+}
+
+
+def object_endpoints() -> set[tuple[str, str]]:
+    paths = api.get_openapi_schema()["paths"]
+    return {(method.upper(), path) for path, methods in paths.items() if "{" in path for method in methods}
+
+
+def test_every_object_endpoint_has_an_authorization_case():
+    endpoints = object_endpoints()
+    missing = endpoints - set(CASES) - set(PUBLIC_OR_SELF_SCOPED)
+    assert not missing, f"add these endpoints to CASES (or PUBLIC_OR_SELF_SCOPED, with a reason): {missing}"
+    stale = (set(CASES) | set(PUBLIC_OR_SELF_SCOPED)) - endpoints
+    assert not stale, f"these entries name endpoints that no longer exist: {stale}"
+
+
+def _token(user) -> str:
+    return token_create(user=user, name="authz")[1]
+
+
+@pytest.fixture
+def world(db):
+    from souk.orders.checkout import CheckoutLine, checkout
+
+    owner = UserFactory()
+    address = AddressFactory(user=owner)
+    store = StoreFactory()
+    product = ProductFactory(store=store, stock=50)
+    option = ShippingOptionFactory(store=store)
+    ShippingRateFactory(option=option)
+    intruder = UserFactory()
+    AddressFactory(user=intruder)
+    StoreFactory(owner=intruder)
+    order = checkout(buyer=owner, address_id=address.pk, lines=[CheckoutLine(product.pk, 1)],
+                     shipping={store.pk: option.pk})[0]
+    token, _ = token_create(user=owner, name="owner's laptop")
+    return World(owner=owner, seller=store.owner, intruder=intruder, order=order, product=product,
+                 option=option, address=address, token_id=token.pk)
+
+
+def _call(user, method: str, path: str, params: dict, body):
+    url = path.format(**params)
+    headers = {"Authorization": f"Bearer {_token(user)}", "Idempotency-Key": str(uuid.uuid4())}
+    kwargs = {"headers": headers}
+    if body is not None:
+        kwargs.update(data=json.dumps(body()), content_type="application/json")
+    return getattr(Client(), method.lower())(url, **kwargs)
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(CASES), ids=[f"{m} {p}" for m, p in sorted(CASES)])
+def test_another_users_object_answers_404_and_the_owners_does_not(world, method, path):
+    whose, params, body = CASES[(method, path)]
+    owner = world.owner if whose == "owner" else world.seller
+    response = _call(world.intruder, method, path, params(world), body)
+    assert response.status_code == 404, response.content
+    assert response.json()["code"].endswith("not_found")
+    response = _call(owner, method, path, params(world), body)
+    assert response.status_code != 404, response.content
