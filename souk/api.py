@@ -119,7 +119,10 @@ def on_http_error(request, exc: HttpError):
 
 def _register_routers() -> None:
     from souk.accounts.api import router as accounts_router
+    from souk.cancellations.api import router as cancellations_router
     from souk.catalog.api import router as catalog_router
+    from souk.messaging.api import router as messaging_router
+    from souk.notifications.api import router as notifications_router
     from souk.orders.api import router as orders_router
     from souk.payments.api import router as payments_router
 
@@ -127,6 +130,9 @@ def _register_routers() -> None:
     api.add_router("/", catalog_router)
     api.add_router("/", orders_router)
     api.add_router("/", payments_router)
+    api.add_router("/", cancellations_router)
+    api.add_router("/", messaging_router)
+    api.add_router("/", notifications_router)
 
 
 _register_routers()

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "souk.cancellations",
     "souk.ledger",
     "souk.payments",
+    "souk.messaging",
+    "souk.notifications",
     "souk.web",
 ]
 
