@@ -61,7 +61,8 @@ _TYPE_LABELS = {
 
 
 def _max_lengths() -> dict[str, int]:
-    return {name: Address._meta.get_field(name).max_length for name in ADDRESS_FIELDS if name != "country"}
+    return {name: Address._meta.get_field(name).max_length for name in ADDRESS_FIELDS
+            if name not in ("country", "phone")}  # a phone is judged after parsing
 
 
 def country_name(code: str) -> str:
@@ -143,6 +144,9 @@ def address_clean(data: dict[str, Any]) -> dict[str, str]:
     labels = field_labels(country)
 
     for name, limit in _max_lengths().items():
+        if "\x00" in values[name]:
+            errors.add(name, "null_characters_not_allowed", f"{labels[name]} cannot contain NUL characters.")
+            values[name] = values[name].replace("\x00", "")
         if len(values[name]) > limit:
             errors.add(name, "too_long", f"{labels[name]} must be at most {limit} characters.")
     if not values["name"]:

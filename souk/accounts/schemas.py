@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from ninja import Field, Schema
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 
 from souk.accounts.models import Address, PersonalAccessToken, User
 
@@ -20,6 +20,14 @@ class ObjectIn(Schema):
     def _must_be_an_object(cls, value: Any) -> Any:
         if not isinstance(getattr(value, "_obj", value), dict):  # ninja may hand us a DjangoGetter
             raise ValueError("The body must be a JSON object.")
+        return value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_characters(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold NUL; Django's form fields refuse it too.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("Text cannot contain NUL (\\x00) characters.")
         return value
 
 

@@ -317,3 +317,32 @@ def test_a_body_that_is_not_a_json_object_is_refused(alice, alice_api, body):
     assert response.status_code == 422
     alice.refresh_from_db()
     assert alice.display_name == "Alice"
+
+
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/auth/password-reset", {"email": "a\u0000@example.com"}, "email"),
+    ("/auth/token", {"email": "a\u0000@example.com", "password": "x"}, "email"),
+    ("/auth/register", {"email": "a@example.com", "password": "long enough \u0000 secret"}, "password"),
+    ("/auth/verify-email", {"token": "a\u0000"}, "token"),
+])
+def test_nul_characters_are_refused_naming_the_field(db, path, body, field):
+    response = ApiClient().post(path, body)
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == field
+    assert User.objects.count() == 0
+
+
+def test_nul_characters_in_an_address_or_profile_are_refused(alice, alice_api):
+    address = alice_api.post("/addresses", {**US_ADDRESS, "name": "Ada\u0000"})
+    assert address.status_code == 422 and address.json()["errors"][0]["field"] == "name"
+    assert alice_api.post("/tokens", {"name": "ci\u0000"}).status_code == 422
+    assert alice_api.patch("/me", {"display_name": "A\u0000"}).status_code == 422
+    assert Address.objects.count() == 0
+
+
+def test_a_long_but_valid_formatted_phone_is_accepted(alice_api):
+    response = alice_api.post("/addresses", {**US_ADDRESS, "phone": "+1 (650) 253 - 0000    "})
+
+    assert response.status_code == 201
+    assert response.json()["phone"] == "+16502530000"
