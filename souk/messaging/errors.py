@@ -1,0 +1,14 @@
+"""Messaging's own error: too many messages too fast (HTTP 429)."""
+
+from __future__ import annotations
+
+from souk.core.errors import DomainError
+
+
+class RateLimited(DomainError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
