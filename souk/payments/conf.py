@@ -16,10 +16,24 @@
 | SANDBOX_REFUND_TRANSIENT_FAILURES | 2 | ...this many times per idempotency key, then go through |
 | SANDBOX_REFUND_FAIL_CENTS | 14 | sandbox: refunds ending in .14 are accepted, then settle `failed` |
 | SANDBOX_REFUND_ACTION_CENTS | 15 | sandbox: refunds ending in .15 stay `requires_action` |
+| SANDBOX_AUTHORIZE_LATENCY_SECONDS | 0 | sandbox: `authorize` answers this much later (a slow processor) |
+| SANDBOX_REFUND_LATENCY_BEFORE_SECONDS | 0 | sandbox: `refund` waits this long before doing anything |
+| SANDBOX_REFUND_LATENCY_AFTER_SECONDS | 0 | sandbox: `refund` waits this long after the refund is made, before answering |
+| IDEMPOTENCY_WAIT_SECONDS | 5 | a request whose twin (same key) is in flight waits this long for its answer, then 409 |
+| PAYMENT_REVIEW_OVER_MINOR | 0 | payments of at least this many minor units go to risk review (0: none by amount) |
+| PAYMENT_REVIEW_HOURS | 24 | how long a payment may sit in review before the worker decides |
+| PAYMENT_REVIEW_EXPIRED_APPROVE | True | what the worker decides when review time is up: approve (True) or cancel |
+| REFUND_SWEEP_SECONDS | 10 | how often the worker looks for due refunds |
+| ESCROW_SWEEP_SECONDS | 60 | how often the worker releases escrow of completed orders and ends buyer protection |
+
+Every scalar can also be set from the environment as `SOUK_<KEY>` (e.g.
+`SOUK_REFUND_RETRY_BASE_SECONDS=2`); `settings.SOUK` wins over the environment.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from typing import Any
 
 from django.conf import settings
@@ -39,8 +53,30 @@ DEFAULTS: dict[str, Any] = {
     "SANDBOX_REFUND_TRANSIENT_FAILURES": 2,
     "SANDBOX_REFUND_FAIL_CENTS": 14,
     "SANDBOX_REFUND_ACTION_CENTS": 15,
+    "SANDBOX_AUTHORIZE_LATENCY_SECONDS": 0,
+    "SANDBOX_REFUND_LATENCY_BEFORE_SECONDS": 0,
+    "SANDBOX_REFUND_LATENCY_AFTER_SECONDS": 0,
+    "IDEMPOTENCY_WAIT_SECONDS": 5,
+    "PAYMENT_REVIEW_OVER_MINOR": 0,
+    "PAYMENT_REVIEW_HOURS": 24,
+    "PAYMENT_REVIEW_EXPIRED_APPROVE": True,
+    "REFUND_SWEEP_SECONDS": 10,
+    "ESCROW_SWEEP_SECONDS": 60,
 }
 
 
+def _from_env(name: str) -> Any:
+    raw = os.environ.get(f"SOUK_{name}")
+    if raw is None:
+        return DEFAULTS[name]
+    default = DEFAULTS[name]
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, (int, float)):
+        return float(raw) if "." in raw else int(raw)
+    return json.loads(raw) if isinstance(default, (dict, list)) else raw
+
+
 def setting(name: str) -> Any:
-    return getattr(settings, "SOUK", {}).get(name, DEFAULTS[name])
+    configured = getattr(settings, "SOUK", {})
+    return configured[name] if name in configured else _from_env(name)

@@ -2,7 +2,9 @@
 
 - same key, same parameters: the stored response is replayed, with `Idempotent-Replayed: true`;
 - same key, other parameters (or another endpoint): 422 `idempotency_key_reused`;
-- same key while the first request is still running: 409 `idempotency_request_in_flight`;
+- same key while the first request is still running: the twin waits for the first's answer (polling,
+  up to `IDEMPOTENCY_WAIT_SECONDS`) and replays it; still running after that: 409
+  `idempotency_request_in_flight`;
 - keys are kept `IDEMPOTENCY_KEY_TTL_HOURS` (24 h), per user.
 Outcomes the client caused (2xx, 4xx) are stored and replayed; a 5xx or crash
 forgets the key so the request can be retried.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -33,19 +36,37 @@ def fingerprint(scope: str, params: dict) -> str:
 
 
 def _claim(user, key: str, scope: str, digest: str) -> IdempotencyKey | None:
-    """Insert the key as in flight; returns the existing row when the key is known."""
-    now = timezone.now()
-    with transaction.atomic():
-        IdempotencyKey.objects.filter(user=user, key=key, expires_at__lt=now).delete()
-        try:
-            with transaction.atomic():
-                IdempotencyKey.objects.create(
-                    user=user, key=key, scope=scope, fingerprint=digest, created_at=now,
-                    expires_at=now + timedelta(hours=setting("IDEMPOTENCY_KEY_TTL_HOURS")))
-                return None
-        except IntegrityError:
-            pass
-    return IdempotencyKey.objects.get(user=user, key=key)
+    """Insert the key as in flight (None: this request owns it); returns the existing row when known."""
+    for _ in range(5):
+        now = timezone.now()
+        with transaction.atomic():
+            IdempotencyKey.objects.filter(user=user, key=key, expires_at__lt=now).delete()
+            try:
+                with transaction.atomic():
+                    IdempotencyKey.objects.create(
+                        user=user, key=key, scope=scope, fingerprint=digest, created_at=now,
+                        expires_at=now + timedelta(hours=setting("IDEMPOTENCY_KEY_TTL_HOURS")))
+                    return None
+            except IntegrityError:
+                pass
+        existing = IdempotencyKey.objects.filter(user=user, key=key).first()
+        if existing is not None:
+            return existing
+        # The twin failed with 5xx and forgot the key between our insert and read: try again.
+    raise Conflict("A request with this Idempotency-Key is still being processed.",
+                   code="idempotency_request_in_flight")
+
+
+def _await_answer(existing: IdempotencyKey) -> IdempotencyKey | None:
+    """Poll the in-flight key until its request answered (or was forgotten: None), at most the wait."""
+    deadline = time.monotonic() + float(setting("IDEMPOTENCY_WAIT_SECONDS"))
+    delay = 0.01
+    while existing is not None and existing.status_code is None and time.monotonic() < deadline:
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 2, 0.2)
+        existing = (IdempotencyKey.objects.filter(pk=existing.pk)
+                    .only("pk", "fingerprint", "status_code", "response").first())
+    return existing
 
 
 def idempotent(request: HttpRequest, *, scope: str, params: dict,
@@ -58,6 +79,14 @@ def idempotent(request: HttpRequest, *, scope: str, params: dict,
     user = request.user
     digest = fingerprint(scope, params)
     existing = _claim(user, key, scope, digest)
+    for _ in range(3):  # a twin that failed with 5xx forgets its key: claim it again and run
+        if existing is None or existing.fingerprint != digest or existing.status_code is not None:
+            break
+        existing = _await_answer(existing)
+        if existing is None:
+            existing = _claim(user, key, scope, digest)
+        elif existing.status_code is None:
+            break
     if existing is not None:
         if existing.fingerprint != digest:
             raise ValidationFailed("This Idempotency-Key was already used with other parameters.",

@@ -106,7 +106,8 @@ def test_same_key_other_parameters_is_422_and_writes_nothing(paid_order, seller)
     assert Refund.objects.count() == 1
 
 
-def test_key_still_in_flight_is_409(buyer, paid_order, seller, shop):
+def test_key_still_in_flight_after_the_wait_is_409(buyer, paid_order, seller, shop, settings):
+    settings.SOUK = {**settings.SOUK, "IDEMPOTENCY_WAIT_SECONDS": 0.2}
     now = timezone.now()
     IdempotencyKey.objects.create(user=shop[0].owner, key="busy", scope="refund", created_at=now,
                                   fingerprint=fingerprint(f"refund:{paid_order.number}", {

@@ -17,6 +17,12 @@ Refunds are asynchronous: created `pending`, they settle `succeeded` with a
 amount's cents (settings in `souk.payments.conf`): `.13` fails transiently N
 times per idempotency key, `.14` settles `failed`, `.15` stays `requires_action`.
 
+Latency injection (settings, or `SOUK_<NAME>` in the environment, e.g. for a
+worker process in a crash test): `SANDBOX_AUTHORIZE_LATENCY_SECONDS` delays
+`authorize`; `SANDBOX_REFUND_LATENCY_BEFORE_SECONDS` delays `refund` before it
+does anything, `SANDBOX_REFUND_LATENCY_AFTER_SECONDS` after the refund is made
+and before the answer (a process killed there has refunded but never heard so).
+
 Every call is idempotent on its key (same key, same parameters -> same answer;
 same key, other parameters -> `GatewayDeclined("idempotency_key_reused")`).
 
@@ -31,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -80,6 +87,12 @@ def arn_for(ref: str) -> str:
     return body + luhn_check_digit(body)
 
 
+def _latency(name: str) -> None:
+    seconds = float(setting(name))
+    if seconds > 0:
+        time.sleep(seconds)
+
+
 def _outside_transaction() -> None:
     conn = transaction.get_connection()
     if any(not block._from_testcase for block in conn.atomic_blocks):
@@ -95,6 +108,7 @@ class SandboxGateway:
     # --- payments -------------------------------------------------------------------------
     def authorize(self, *, amount: Money, method: str, token: str, idempotency_key: str) -> GatewayPayment:
         _outside_transaction()
+        _latency("SANDBOX_AUTHORIZE_LATENCY_SECONDS")
         if method not in PaymentMethod.__members__.values():
             raise GatewayDeclined(f"unknown payment method {method!r}", code="invalid_method")
         minor, currency = money_to_minor(amount), amount.currency.code
@@ -157,6 +171,7 @@ class SandboxGateway:
     # --- refunds --------------------------------------------------------------------------
     def refund(self, *, payment_ref: str, amount: Money, idempotency_key: str) -> GatewayRefund:
         _outside_transaction()
+        _latency("SANDBOX_REFUND_LATENCY_BEFORE_SECONDS")  # a crash here: the processor never heard of it
         minor, currency = money_to_minor(amount), amount.currency.code
         if minor <= 0:
             raise GatewayDeclined("refund amount must be positive", code="invalid_amount")
@@ -182,6 +197,7 @@ class SandboxGateway:
                 refund.transient_failures_left -= 1
                 refund.save(update_fields=["transient_failures_left", "updated_at"])
                 fail_transiently = True
+        _latency("SANDBOX_REFUND_LATENCY_AFTER_SECONDS")  # a crash here: refunded, but the answer is lost
         if fail_transiently:  # after commit: the processor remembers it answered 503
             raise GatewayTransientError("sandbox: refund service unavailable", code="service_unavailable")
         return self._refund(refund)
