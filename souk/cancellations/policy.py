@@ -79,8 +79,9 @@ def decide_cancellation(order: OrderSnapshot, actor: Actor | str, now: dt.dateti
                    "Wait for delivery; the buyer can open a dispute after delivery.")
 
     if status in (Status.AWAITING_PAYMENT, Status.PAYMENT_VERIFICATION):
-        # Nothing captured yet: closing the order voids any authorisation, no refund.
-        return Decision(Outcome.CANCEL_NOW, refund_minor=0)
+        # Closes at once: any authorisation is voided; money captured for a payment still under
+        # verification (captured_minor) goes back in full.
+        return Decision(Outcome.CANCEL_NOW, refund_minor=order.captured_minor)
 
     # Paid and not shipped.
     if actor is Actor.BUYER:

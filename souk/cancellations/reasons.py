@@ -74,3 +74,24 @@ def reasons_for(actor: Actor | str) -> list[Reason]:
 
 def get_reason(code: str) -> Reason | None:
     return BY_CODE.get(code)
+
+
+@dataclass(frozen=True)
+class RejectReason:
+    code: str
+    label: str
+    note_required: bool = False
+    needs_tracking: bool = False  # the parcel left: carrier + tracking number required
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "label": self.label, "note_required": self.note_required,
+                "needs_tracking": self.needs_tracking}
+
+
+REJECT_REASONS: tuple[RejectReason, ...] = (
+    RejectReason("already_shipped", "The order has already shipped", needs_tracking=True),
+    RejectReason("buyer_agreed_to_keep", "The buyer agreed to keep the order"),
+    RejectReason("other", "Other (please tell the buyer why)", note_required=True),
+)
+
+REJECT_BY_CODE: dict[str, RejectReason] = {r.code: r for r in REJECT_REASONS}

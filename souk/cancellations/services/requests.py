@@ -1,0 +1,211 @@
+"""The buyer cancels (at once, or by a request the seller answers) and the seller answers.
+
+Each function is one transaction: input checked first (nothing written on bad
+input), the order row locked, the policy re-decided under the lock.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from souk.cancellations import notify
+from souk.cancellations.conf import setting
+from souk.cancellations.models import CancellationRequest
+from souk.cancellations.policy import NOTE_MAX_LENGTH, Outcome, check_reason
+from souk.cancellations.reasons import REJECT_BY_CODE, REJECT_REASONS, Actor, get_reason
+from souk.cancellations.services.core import (
+    CancelResult,
+    cancel_locked,
+    check_lines,
+    decide_or_refuse,
+    held_minor,
+    line_states,
+    lines_refund_minor,
+    pause_ship_by,
+    schedule_ship_by,
+)
+from souk.core.errors import Conflict, ErrorCollector, ValidationFailed
+from souk.orders.models import Order
+from souk.orders.services import lock_order, transition
+from souk.orders.status import Action, Status
+
+TRACKING_RE = re.compile(r"^[A-Za-z0-9-]+$")
+
+
+def _lines_input(lines) -> list[dict] | None:
+    if lines is None:
+        return None
+    out = []
+    for item in lines:
+        if isinstance(item, dict):
+            out.append({"line_id": item.get("line_id"), "quantity": item.get("quantity")})
+        else:  # a RefundLine-like object or a schema
+            out.append({"line_id": getattr(item, "line_id", None), "quantity": getattr(item, "quantity", None)})
+    return out
+
+
+def order_cancel_by_buyer(*, buyer, order_id: int, reason: str, note: str = "", lines=None,
+                          now: datetime | None = None) -> CancelResult:
+    """The buyer's Cancel Order: closes an unpaid order at once, asks the seller for a paid one,
+    refuses a shipped one (CancellationRefused, 409, with `why_not` and `next_step`)."""
+    note = (note or "").strip()
+    chosen = check_reason(Actor.BUYER, reason, note)
+    wanted = _lines_input(lines)
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = lock_order(order_id=order_id, buyer=buyer)
+        held = held_minor(order)
+        respond_by = None
+        if order.status == Status.AWAITING_CANCELLATION:
+            respond_by = (CancellationRequest.objects.filter(order=order, state=CancellationRequest.State.PENDING)
+                          .values_list("respond_by", flat=True).first())
+        decision = decide_or_refuse(order, Actor.BUYER, now, held=held, respond_by=respond_by)
+        states = line_states(order.pk)
+        request_lines = check_lines(wanted, states)
+        if decision.outcome is Outcome.CANCEL_NOW:
+            if request_lines:
+                raise ValidationFailed("An unpaid order is cancelled as a whole.", code="lines_not_allowed",
+                                       field="lines")
+            cancellation, refund = cancel_locked(order=order, actor=buyer, actor_role="buyer", reason=chosen,
+                                                 note=note, states=states, now=now, held=held)
+            return CancelResult(Outcome.CANCEL_NOW, order, refund=refund, cancellation=cancellation)
+        refund_minor = lines_refund_minor(order, states, request_lines) if request_lines else held
+        request = CancellationRequest.objects.create(
+            order=order, requested_by=buyer, reason=chosen.code, note=note, lines=request_lines,
+            refund_minor=min(refund_minor, held), created_at=now,
+            respond_by=now + timedelta(hours=setting("CANCELLATION_RESPOND_HOURS")))
+        transition(order=order, action=Action.REQUEST_CANCELLATION, actor=buyer, actor_role="buyer", now=now,
+                   message=f"The buyer asked to cancel{' some items' if request_lines else ''}: {chosen.label}.",
+                   data={"reason": chosen.code, "fault": chosen.fault.value, "note": note, "lines": request_lines,
+                         "request_id": request.pk, "respond_by": request.respond_by.isoformat()})
+        from souk.cancellations.tasks import auto_approve_request
+
+        auto_approve_request.using(run_after=request.respond_by).enqueue(request.pk)
+        notify.tell(kind="cancellation_requested", recipients=[order.store.owner], order=order, actor=buyer,
+                    title=f"Cancellation requested for order {order.number}",
+                    body=f"The buyer asked to cancel {'some items of ' if request_lines else ''}order "
+                         f"{order.number}: {chosen.label}. Answer by {request.respond_by:%d %b %Y, %H:%M} UTC, "
+                         f"or it is approved automatically.",
+                    data={"request_id": request.pk, "reason": chosen.code,
+                          "respond_by": request.respond_by.isoformat()})
+        return CancelResult(Outcome.REQUEST_SELLER, order, request=request)
+
+
+def _pending_request(order: Order) -> CancellationRequest:
+    request = (CancellationRequest.objects.select_for_update()
+               .filter(order=order, state=CancellationRequest.State.PENDING).first())
+    if request is None or order.status != Status.AWAITING_CANCELLATION:
+        raise Conflict("This order has no open cancellation request.", code="no_pending_cancellation_request")
+    return request
+
+
+def _close(request: CancellationRequest, state: str, *, by, now: datetime, **cols) -> None:
+    CancellationRequest.objects.filter(pk=request.pk).update(state=state, answered_by=by, answered_at=now, **cols)
+    request.state, request.answered_by, request.answered_at = state, by, now
+    for name, value in cols.items():
+        setattr(request, name, value)
+
+
+def cancellation_request_withdraw(*, buyer, order_id: int, now: datetime | None = None) -> CancellationRequest:
+    """The buyer changed their mind while the request is pending: the order goes on to shipment."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = lock_order(order_id=order_id, buyer=buyer)
+        request = _pending_request(order)
+        _close(request, CancellationRequest.State.WITHDRAWN, by=buyer, now=now)
+        transition(order=order, action=Action.RESUME, actor=buyer, actor_role="buyer", now=now,
+                   message="The buyer withdrew the cancellation request.",
+                   data={"request_id": request.pk, "reason": request.reason, "withdrawn": True},
+                   changes=pause_ship_by(order, request, now))
+        schedule_ship_by(order.pk, order.ship_by)
+        notify.tell(kind="cancellation_withdrawn", recipients=[order.store.owner], order=order, actor=buyer,
+                    title=f"Cancellation request withdrawn for order {order.number}",
+                    body=f"The buyer withdrew the cancellation request for order {order.number}. "
+                         f"Please ship it by {order.ship_by:%d %b %Y}." if order.ship_by else
+                         f"The buyer withdrew the cancellation request for order {order.number}.",
+                    data={"request_id": request.pk})
+        return request
+
+
+def approve_locked(*, order: Order, request: CancellationRequest, actor, actor_role: str, now: datetime,
+                   auto: bool = False) -> CancelResult:
+    reason = get_reason(request.reason)
+    state = CancellationRequest.State.AUTO_APPROVED if auto else CancellationRequest.State.APPROVED
+    _close(request, state, by=actor, now=now)
+    cancellation, refund = cancel_locked(order=order, actor=actor, actor_role=actor_role, reason=reason,
+                                         note=request.note, lines=request.lines, request=request, auto=auto,
+                                         now=now)
+    return CancelResult(Outcome.CANCEL_NOW, order, request=request, refund=refund, cancellation=cancellation)
+
+
+def cancellation_request_approve(*, seller, order_id: int, now: datetime | None = None) -> CancelResult:
+    """The seller agrees: the order (or the requested lines) is cancelled, stock restored, refund started."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = lock_order(order_id=order_id, store__owner=seller)
+        request = _pending_request(order)
+        return approve_locked(order=order, request=request, actor=seller, actor_role="seller", now=now)
+
+
+def _check_reject(reason: str, note: str, carrier: str | None, tracking_number: str | None):
+    errors = ErrorCollector()
+    chosen = REJECT_BY_CODE.get(reason or "")
+    if not reason:
+        errors.add("reason", "required", "Say why you reject the request.")
+    elif chosen is None:
+        errors.add("reason", "unknown_reason", "Choose one of: " + ", ".join(r.code for r in REJECT_REASONS) + ".")
+    if len(note) > NOTE_MAX_LENGTH:
+        errors.add("note", "note_too_long", f"The note is too long: at most {NOTE_MAX_LENGTH} characters.")
+    elif chosen is not None and chosen.note_required and not note:
+        errors.add("note", "note_required", "Please tell the buyer why in the note.")
+    carrier, tracking_number = (carrier or "").strip(), (tracking_number or "").strip()
+    if chosen is not None and chosen.needs_tracking:
+        if not carrier:
+            errors.add("carrier", "required", "Enter the carrier the parcel left with.")
+        elif len(carrier) > 80:
+            errors.add("carrier", "too_long", "The carrier name must be at most 80 characters.")
+        if not tracking_number:
+            errors.add("tracking_number", "required", "Enter the parcel's tracking number.")
+        elif len(tracking_number) > 80 or not TRACKING_RE.match(tracking_number):
+            errors.add("tracking_number", "invalid_tracking_number",
+                       "A tracking number has only letters, digits and dashes (at most 80).")
+    errors.raise_if_any()
+    return chosen, carrier, tracking_number
+
+
+def cancellation_request_reject(*, seller, order_id: int, reason: str, note: str = "", carrier: str | None = None,
+                                tracking_number: str | None = None, now: datetime | None = None
+                                ) -> CancellationRequest:
+    """The seller says no, with a reason; 'already_shipped' needs carrier + tracking and ships the order."""
+    note = (note or "").strip()
+    chosen, carrier, tracking_number = _check_reject(reason, note, carrier, tracking_number)
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = lock_order(order_id=order_id, store__owner=seller)
+        request = _pending_request(order)
+        _close(request, CancellationRequest.State.REJECTED, by=seller, now=now, reject_reason=chosen.code,
+               reject_note=note)
+        data = {"request_id": request.pk, "reason": request.reason, "reject_reason": chosen.code, "note": note}
+        message = f"The seller rejected the cancellation request: {chosen.label}."
+        if chosen.needs_tracking:
+            transition(order=order, action=Action.SHIP, actor=seller, actor_role="seller", now=now, message=message,
+                       data={**data, "carrier": carrier, "tracking_number": tracking_number},
+                       changes={"tracking_carrier": carrier, "tracking_number": tracking_number,
+                                "protection_ends_at": now + timedelta(days=order.protection_days)})
+            extra = f" It shipped with {carrier}, tracking number {tracking_number}."
+        else:
+            transition(order=order, action=Action.RESUME, actor=seller, actor_role="seller", now=now,
+                       message=message, data=data, changes=pause_ship_by(order, request, now))
+            schedule_ship_by(order.pk, order.ship_by)
+            extra = " The order will ship as planned."
+        notify.tell(kind="cancellation_rejected", recipients=[order.buyer], order=order, actor=seller,
+                    title=f"Cancellation request rejected for order {order.number}",
+                    body=f"The seller rejected your request to cancel order {order.number}: {chosen.label}."
+                         f"{' ' + note if note else ''}{extra}",
+                    data={**data, "carrier": carrier, "tracking_number": tracking_number})
+        return request
+

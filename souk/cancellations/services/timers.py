@@ -1,0 +1,143 @@
+"""Deadlines (GUIDE.md §3½): pay_by, respond_by, ship_by. The row's column is the truth.
+
+Each sweep takes up to a batch of due rows in ONE transaction with
+`FOR UPDATE SKIP LOCKED` (several workers share the work, none takes a row
+twice), re-checks the state in the WHERE clause, and finishes them. A task
+scheduled with `run_after` calls the same function for one row (the fast
+path); a stale task finds nothing due and does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from souk.cancellations import notify
+from souk.cancellations.conf import setting
+from souk.cancellations.models import Cancellation, CancellationRequest
+from souk.cancellations.reasons import get_reason
+from souk.cancellations.services.core import cancel_locked
+from souk.cancellations.services.requests import approve_locked
+from souk.core.errors import DomainError
+from souk.orders.models import Order, OrderEvent, OrderLine
+from souk.orders.status import Status
+from souk.payments.models import Payment
+
+logger = logging.getLogger("souk.cancellations.timers")
+
+
+def _due(status: Status, column: str, *, now: datetime, limit: int, order_ids: list[int] | None, extra=None):
+    qs = Order.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+        status=status, **{f"{column}__lte": now}, **(extra or {}))
+    if order_ids is not None:
+        qs = qs.filter(pk__in=order_ids)
+    return qs.order_by(column, "pk")[:limit]
+
+
+def expire_unpaid_orders(*, limit: int | None = None, now: datetime | None = None,
+                         order_ids: list[int] | None = None) -> int:
+    """Payment window over: cancel unpaid orders (`payment_not_completed`), release stock, tell the buyer.
+
+    Set-based: one SELECT ... FOR UPDATE SKIP LOCKED, one UPDATE of the orders, one INSERT of the
+    timeline events, one UPDATE of the stock, one INSERT of the cancellations, whatever the batch size.
+    """
+    now = now or timezone.now()
+    limit = limit or setting("CANCELLATION_TIMER_BATCH")
+    reason = get_reason("payment_not_completed")
+    with transaction.atomic():
+        rows = list(_due(Status.AWAITING_PAYMENT, "pay_by", now=now, limit=limit, order_ids=order_ids)
+                    .values_list("pk", "store_id"))
+        if not rows:
+            return 0
+        ids = [pk for pk, _ in rows]
+        Order.objects.filter(pk__in=ids, status=Status.AWAITING_PAYMENT).update(
+            status=Status.CANCELLED, cancelled_at=now, updated_at=now)
+        data = {"reason": reason.code, "fault": reason.fault.value, "note": "", "lines": [], "auto": True}
+        OrderEvent.objects.bulk_create([
+            OrderEvent(order_id=pk, kind="cancel", actor_role="system", from_status=Status.AWAITING_PAYMENT,
+                       to_status=Status.CANCELLED, message=f"Cancelled by Souk: {reason.label}.", data=data,
+                       created_at=now) for pk in ids])
+        _restock_orders(ids)
+        Cancellation.objects.bulk_create([
+            Cancellation(order_id=pk, store_id=store_id, lines=[], whole_order=True, actor_role="system",
+                         reason=reason.code, fault=reason.fault.value, restocked=True, created_at=now)
+            for pk, store_id in rows])
+        from souk.cancellations.tasks import void_payment
+
+        for payment_id in Payment.objects.filter(order_id__in=ids, status=Payment.State.AUTHORIZED).values_list(
+                "pk", flat=True):
+            void_payment.enqueue(payment_id)
+        for order in Order.objects.filter(pk__in=ids).select_related("buyer").only("pk", "number", "buyer"):
+            notify.tell(kind="order_cancelled_unpaid", recipients=[order.buyer], order=order, message=False,
+                        title=f"Order {order.number} cancelled",
+                        body=f"Order {order.number} was cancelled because it was not paid in time. "
+                             f"Nothing was charged.", data={"reason": reason.code})
+    return len(rows)
+
+
+def _restock_orders(order_ids: list[int]) -> None:
+    """Every line of these (unpaid, never partly cancelled) orders back on sale: ONE UPDATE."""
+    from souk.catalog.models import Product
+
+    product = connection.ops.quote_name(Product._meta.db_table)
+    line = connection.ops.quote_name(OrderLine._meta.db_table)
+    marks = ", ".join(["%s"] * len(order_ids))
+    lines = (f"SELECT product_id AS id, SUM(quantity) AS q FROM {line} WHERE order_id IN ({marks}) "
+             f"AND product_id IS NOT NULL GROUP BY product_id")
+    if connection.vendor == "postgresql":
+        sql = f"UPDATE {product} AS p SET stock = p.stock + v.q FROM ({lines}) AS v WHERE p.id = v.id"
+    else:
+        sql = f"UPDATE {product} SET stock = stock + v.q FROM ({lines}) AS v WHERE {product}.id = v.id"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, order_ids)
+
+
+def _each(orders, handle) -> int:
+    done = 0
+    for order in orders:
+        try:
+            with transaction.atomic():  # a savepoint: one bad row does not undo the batch
+                handle(order)
+            done += 1
+        except DomainError:
+            logger.exception("deadline for order %s could not be finished", order.pk)
+    return done
+
+
+def cancel_unshipped_orders(*, limit: int | None = None, now: datetime | None = None,
+                            order_ids: list[int] | None = None) -> int:
+    """Ship-by passed and nothing shipped: cancel (`ship_by_deadline_missed`, seller fault), full refund."""
+    now = now or timezone.now()
+    limit = limit or setting("CANCELLATION_TIMER_BATCH")
+    reason = get_reason("ship_by_deadline_missed")
+    with transaction.atomic():
+        orders = list(_due(Status.AWAITING_SHIPMENT, "ship_by", now=now, limit=limit, order_ids=order_ids)
+                      .select_related("store", "buyer", "store__owner"))
+        return _each(orders, lambda order: cancel_locked(order=order, actor=None, actor_role="system",
+                                                         reason=reason, now=now))
+
+
+def auto_approve_requests(*, limit: int | None = None, now: datetime | None = None,
+                          request_ids: list[int] | None = None) -> int:
+    """The seller did not answer by respond_by: the request is approved automatically (`auto_approved`)."""
+    now = now or timezone.now()
+    limit = limit or setting("CANCELLATION_TIMER_BATCH")
+    pending = {"cancellation_requests__state": CancellationRequest.State.PENDING,
+               "cancellation_requests__respond_by__lte": now}
+    if request_ids is not None:
+        pending["cancellation_requests__pk__in"] = request_ids
+    with transaction.atomic():
+        orders = list(Order.objects.select_for_update(skip_locked=True, of=("self",))
+                      .select_related("store", "buyer", "store__owner")
+                      .filter(status=Status.AWAITING_CANCELLATION, **pending)
+                      .order_by("cancellation_requests__respond_by", "pk")[:limit])
+        if not orders:
+            return 0
+        requests = {r.order_id: r for r in CancellationRequest.objects.select_for_update().filter(
+            order_id__in=[o.pk for o in orders], state=CancellationRequest.State.PENDING, respond_by__lte=now)}
+        return _each([o for o in orders if o.pk in requests],
+                     lambda order: approve_locked(order=order, request=requests[order.pk], actor=None,
+                                                  actor_role="system", now=now, auto=True))
