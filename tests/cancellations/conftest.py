@@ -8,7 +8,13 @@ from django.test import Client
 from souk.accounts.tokens import token_create
 from souk.orders.checkout import CheckoutLine, checkout
 from souk.payments.services import order_pay
-from tests.factories import ProductFactory, ShippingOptionFactory, ShippingRateFactory, StoreFactory, UserFactory
+from tests.factories import (
+    ProductFactory,
+    ShippingOptionFactory,
+    ShippingRateFactory,
+    StoreFactory,
+    UserFactory,
+)
 
 _keys = itertools.count(1)
 

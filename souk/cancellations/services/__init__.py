@@ -13,7 +13,11 @@ from souk.cancellations.services.requests import (
     cancellation_request_withdraw,
     order_cancel_by_buyer,
 )
-from souk.cancellations.services.timers import auto_approve_requests, cancel_unshipped_orders, expire_unpaid_orders
+from souk.cancellations.services.timers import (
+    auto_approve_requests,
+    cancel_unshipped_orders,
+    expire_unpaid_orders,
+)
 
 __all__ = ["CancelResult", "CancellationRefused", "auto_approve_requests", "cancel_unshipped_orders",
            "cancellation_options", "cancellation_request_approve", "cancellation_request_reject",

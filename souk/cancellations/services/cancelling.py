@@ -8,10 +8,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from souk.cancellations.models import CancellationRequest
-from souk.cancellations.policy import Decision, Outcome, check_reason
+from souk.cancellations.policy import Decision, Outcome, check_reason, decide_cancellation
 from souk.cancellations.reasons import Actor
-from souk.cancellations.services.core import CancelResult, cancel_locked, decide_or_refuse, held_minor, snapshot
-from souk.cancellations.policy import decide_cancellation
+from souk.cancellations.services.core import (
+    CancelResult,
+    cancel_locked,
+    decide_or_refuse,
+    held_minor,
+    snapshot,
+)
 from souk.core.errors import Forbidden
 from souk.orders.models import Order
 from souk.orders.services import lock_order
