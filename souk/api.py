@@ -121,10 +121,12 @@ def _register_routers() -> None:
     from souk.accounts.api import router as accounts_router
     from souk.cancellations.api import router as cancellations_router
     from souk.catalog.api import router as catalog_router
+    from souk.compliance.api import router as compliance_router
     from souk.messaging.api import router as messaging_router
     from souk.notifications.api import router as notifications_router
     from souk.orders.api import router as orders_router
     from souk.payments.api import router as payments_router
+    from souk.reputation.api import router as reputation_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", catalog_router)
@@ -133,6 +135,8 @@ def _register_routers() -> None:
     api.add_router("/", cancellations_router)
     api.add_router("/", messaging_router)
     api.add_router("/", notifications_router)
+    api.add_router("/", reputation_router)
+    api.add_router("/", compliance_router)
 
 
 _register_routers()

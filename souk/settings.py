@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "souk.payments",
     "souk.messaging",
     "souk.notifications",
+    "souk.reputation",
+    "souk.compliance",
     "souk.web",
 ]
 
