@@ -32,6 +32,8 @@ PUBLIC_OR_SELF_SCOPED = {
     ("GET", "/api/stores/{slug}"): "public store page",
     ("PUT", "/api/cart/items/{product_id}"): "acts on the caller's own cart; the id is a public product",
     ("DELETE", "/api/cart/items/{product_id}"): "acts on the caller's own cart; the id is a public product",
+    ("POST", "/api/staff/orders/{number}/cancel"): "staff-only: any other user gets 403 before any lookup "
+                                                   "(tests/cancellations/test_api.py)",
 }
 
 
@@ -86,6 +88,18 @@ CASES = {
     ("POST", "/api/seller/orders/{number}/refunds"): ("seller", lambda w: {"number": w.order.number},
                                                       lambda: {"amount": "1.00", "currency": "USD",
                                                                "reason": "goodwill"}),
+    ("GET", "/api/orders/{number}/cancellation"): ("owner", lambda w: {"number": w.order.number}, None),
+    ("POST", "/api/orders/{number}/cancel"): ("owner", lambda w: {"number": w.order.number},
+                                              lambda: {"reason": "changed_mind"}),
+    ("POST", "/api/orders/{number}/cancellation-request/withdraw"): ("owner", lambda w: {"number": w.order.number},
+                                                                     None),
+    ("GET", "/api/seller/orders/{number}/cancellation"): ("seller", lambda w: {"number": w.order.number}, None),
+    ("POST", "/api/seller/orders/{number}/cancellation-request/approve"): (
+        "seller", lambda w: {"number": w.order.number}, None),
+    ("POST", "/api/seller/orders/{number}/cancellation-request/reject"): (
+        "seller", lambda w: {"number": w.order.number}, lambda: {"reason": "buyer_agreed_to_keep"}),
+    ("POST", "/api/seller/orders/{number}/cancel"): ("seller", lambda w: {"number": w.order.number},
+                                                     lambda: {"reason": "out_of_stock"}),
 }
 
 

@@ -100,6 +100,7 @@ def _pending_request(order: Order) -> CancellationRequest:
                .filter(order=order, state=CancellationRequest.State.PENDING).first())
     if request is None or order.status != Status.AWAITING_CANCELLATION:
         raise Conflict("This order has no open cancellation request.", code="no_pending_cancellation_request")
+    request.order = order
     return request
 
 
