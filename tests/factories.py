@@ -109,3 +109,39 @@ class ShippingRateFactory(DjangoModelFactory):
     cost_minor = 299
     min_days = 7
     max_days = 15
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+class NotificationFactory(DjangoModelFactory):
+    class Meta:
+        model = "notifications.Notification"
+
+    recipient = factory.SubFactory(UserFactory)
+    kind = "order_cancelled"
+    title = "Your order was cancelled"
+    body = "The seller cancelled your order: out of stock."
+    created_at = factory.LazyFunction(_now)
+
+
+class WebhookEndpointFactory(DjangoModelFactory):
+    """A webhook endpoint; endpoints are registered by staff, so its `created_by` is made staff."""
+
+    class Meta:
+        model = "notifications.WebhookEndpoint"
+        skip_postgeneration_save = True
+
+    url = "http://127.0.0.1:9/webhooks"
+    secret = factory.Sequence(lambda n: f"whsec_test_{n}")
+    kinds = factory.LazyFunction(lambda: ["*"])
+    created_by = factory.SubFactory(UserFactory, is_staff=True)
+
+    @factory.post_generation
+    def _creator_is_staff(obj, create, extracted, **kwargs):  # noqa: N805
+        if create and obj.created_by is not None and not obj.created_by.is_staff:
+            obj.created_by.is_staff = True
+            obj.created_by.save(update_fields=["is_staff"])

@@ -17,13 +17,16 @@ from django.test import Client
 
 from souk.accounts.tokens import token_create
 from souk.api import api
+from souk.messaging.services import message_send
 from tests.factories import (
     AddressFactory,
+    NotificationFactory,
     ProductFactory,
     ShippingOptionFactory,
     ShippingRateFactory,
     StoreFactory,
     UserFactory,
+    WebhookEndpointFactory,
 )
 
 # Endpoints with an id in the path that are public by design, and why.
@@ -34,6 +37,8 @@ PUBLIC_OR_SELF_SCOPED = {
     ("DELETE", "/api/cart/items/{product_id}"): "acts on the caller's own cart; the id is a public product",
     ("POST", "/api/staff/orders/{number}/cancel"): "staff-only: any other user gets 403 before any lookup "
                                                    "(tests/cancellations/test_api.py)",
+    ("GET", "/api/stores/{slug}/messages"): "the caller's own conversation with a public store",
+    ("POST", "/api/stores/{slug}/messages"): "writes in the caller's own conversation with a public store",
 }
 
 
@@ -100,6 +105,23 @@ CASES = {
         "seller", lambda w: {"number": w.order.number}, lambda: {"reason": "buyer_agreed_to_keep"}),
     ("POST", "/api/seller/orders/{number}/cancel"): ("seller", lambda w: {"number": w.order.number},
                                                      lambda: {"reason": "out_of_stock"}),
+    ("GET", "/api/orders/{number}/messages"): ("owner", lambda w: {"number": w.order.number}, None),
+    ("POST", "/api/orders/{number}/messages"): ("seller", lambda w: {"number": w.order.number},
+                                                lambda: {"body": "Shipping tomorrow"}),
+    ("POST", "/api/orders/{number}/messages/read"): ("seller", lambda w: {"number": w.order.number}, None),
+    ("GET", "/api/conversations/{conversation_id}"): ("seller", lambda w: {"conversation_id": message_send(
+        sender=w.owner, order_id=w.order.pk, body="hello").conversation_id}, None),
+    ("POST", "/api/conversations/{conversation_id}/messages"): ("owner", lambda w: {
+        "conversation_id": message_send(sender=w.owner, order_id=w.order.pk, body="hi").conversation_id},
+        lambda: {"body": "anyone?"}),
+    ("POST", "/api/conversations/{conversation_id}/read"): ("seller", lambda w: {"conversation_id": message_send(
+        sender=w.owner, order_id=w.order.pk, body="hello").conversation_id}, None),
+    ("POST", "/api/notifications/{notification_id}/read"): ("owner", lambda w: {
+        "notification_id": NotificationFactory(recipient=w.owner).pk}, None),
+    ("DELETE", "/api/staff/webhooks/{endpoint_id}"): ("owner", lambda w: {
+        "endpoint_id": WebhookEndpointFactory(created_by=w.owner).pk}, None),
+    ("GET", "/api/staff/webhooks/{endpoint_id}/deliveries"): ("owner", lambda w: {
+        "endpoint_id": WebhookEndpointFactory(created_by=w.owner).pk}, None),
 }
 
 

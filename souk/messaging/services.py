@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import BigIntegerField, Case, F, PositiveIntegerField, Q, Value, When
 from django.utils import timezone
 
 from souk.catalog.models import Store
@@ -76,9 +76,10 @@ def _append(conversation: Conversation, *, sender, kind: str, body: str, data: d
     else:  # the sender has read everything up to their own message
         Participant.objects.filter(conversation=conversation).update(
             last_message_id=message.pk,
-            unread_count=Case(When(user_id=sender.pk, then=Value(0)), default=F("unread_count") + 1),
+            unread_count=Case(When(user_id=sender.pk, then=Value(0)), default=F("unread_count") + 1,
+                              output_field=PositiveIntegerField()),
             last_read_message_id=Case(When(user_id=sender.pk, then=Value(message.pk)),
-                                      default=F("last_read_message_id")))
+                                      default=F("last_read_message_id"), output_field=BigIntegerField()))
     return message
 
 
