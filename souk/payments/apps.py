@@ -10,9 +10,17 @@ class PaymentsConfig(AppConfig):
         from souk.core.sweeps import register_sweep
         from souk.payments.conf import setting
         from souk.payments.idempotency import purge_expired_keys
-        from souk.payments.services import escrow_release_due, refunds_due
+        from souk.payments.services import (
+            escrow_release_due,
+            payments_review_due,
+            protection_ended_due,
+            refunds_due,
+        )
 
         register_sweep("refunds_due", refunds_due, every_seconds=float(setting("REFUND_SWEEP_SECONDS")))
         register_sweep("escrow_release_due", escrow_release_due,
                        every_seconds=float(setting("ESCROW_SWEEP_SECONDS")))
+        register_sweep("protection_ended_due", protection_ended_due,
+                       every_seconds=float(setting("ESCROW_SWEEP_SECONDS")))
+        register_sweep("payments_review_due", payments_review_due, every_seconds=60)
         register_sweep("idempotency_keys_expired", purge_expired_keys, every_seconds=3600)

@@ -80,6 +80,8 @@ class Payment(models.Model):
     decline_code = models.CharField(max_length=32, blank=True)
     failure_message = models.CharField(max_length=240, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0, help_text="gateway round trips")
+    review_by = models.DateTimeField(null=True, blank=True,
+                                     help_text="authorized, held for risk review: decided by then at the latest")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -88,6 +90,10 @@ class Payment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["order", "idempotency_key"], name="payment_key_once_per_order"),
             models.CheckConstraint(condition=Q(amount_minor__gt=0), name="payment_amount_positive"),
+        ]
+        indexes = [
+            # The worker's sweep: authorizations waiting for a risk decision.
+            models.Index(fields=["review_by"], condition=Q(status="authorized"), name="payment_review_due"),
         ]
 
     def __str__(self) -> str:

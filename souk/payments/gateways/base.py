@@ -69,6 +69,11 @@ class GatewayPayment:
     method: PaymentMethod
     decline_code: str = ""
     message: str = ""
+    risk: str = ""  # the processor's risk verdict: "" (normal) or "review" (hold for manual review)
+
+    @property
+    def needs_review(self) -> bool:
+        return self.risk == "review"
 
     @property
     def ok(self) -> bool:

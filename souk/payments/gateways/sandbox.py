@@ -8,6 +8,7 @@ Magic tokens (like Stripe's test cards), for any method:
 | `tok_insufficient_funds` / `tok_expired_card` / `tok_fraud` | status `failed`, that decline code |
 | `tok_timeout` | `GatewayTimeout`, nothing happened |
 | `tok_timeout_after_commit` | authorized, but the first call answers `GatewayTimeout` (retry with the same key sees it) |
+| `tok_review` | authorized with risk verdict `review`: Souk holds the order for payment verification |
 | `tok_transient` | `GatewayTransientError`, nothing happened |
 | anything else | `GatewayDeclined` (`invalid_token`) |
 
@@ -62,7 +63,9 @@ from souk.payments.gateways.base import (
 )
 from souk.payments.models import SandboxCharge, SandboxRefund
 
-OK_TOKENS = frozenset({"tok_visa", "tok_mastercard", "tok_ewallet", "tok_balance", "tok_timeout_after_commit"})
+OK_TOKENS = frozenset({"tok_visa", "tok_mastercard", "tok_ewallet", "tok_balance", "tok_timeout_after_commit",
+                       "tok_review"})
+REVIEW_TOKENS = frozenset({"tok_review"})
 DECLINE_TOKENS = {
     "tok_insufficient_funds": DeclineCode.INSUFFICIENT_FUNDS,
     "tok_expired_card": DeclineCode.EXPIRED_CARD,
@@ -253,7 +256,8 @@ class SandboxGateway:
         return GatewayPayment(ref=charge.ref, status=PaymentStatus(charge.status),
                               amount=minor_to_money(amount, charge.currency), method=PaymentMethod(charge.method),
                               decline_code=charge.decline_code,
-                              message=DECLINE_MESSAGES.get(charge.decline_code, "") if charge.decline_code else "")
+                              message=DECLINE_MESSAGES.get(charge.decline_code, "") if charge.decline_code else "",
+                              risk="review" if charge.token in REVIEW_TOKENS else "")
 
     @staticmethod
     def _refund(refund: SandboxRefund) -> GatewayRefund:

@@ -2,12 +2,15 @@
 
 from souk.payments.services.escrow import escrow_release, escrow_release_due
 from souk.payments.services.paying import GatewayUnavailable, PaymentDeclined, order_pay
+from souk.payments.services.protection import protection_ended_due
 from souk.payments.services.refunds import (
     RefundLine,
     refund_create,
     refund_process,
     refunds_due,
 )
+from souk.payments.services.verification import payment_verify, payments_review_due
 
 __all__ = ["GatewayUnavailable", "PaymentDeclined", "RefundLine", "escrow_release", "escrow_release_due",
-           "order_pay", "refund_create", "refund_process", "refunds_due"]
+           "order_pay", "payment_verify", "payments_review_due", "protection_ended_due", "refund_create",
+           "refund_process", "refunds_due"]

@@ -8,7 +8,7 @@ timeout reaches the same charge instead of paying twice.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,6 +20,7 @@ from souk.ledger.movements import post_capture
 from souk.orders import events
 from souk.orders.services import lock_order, transition
 from souk.orders.status import Action, Status
+from souk.payments.conf import setting
 from souk.payments.gateways import GatewayDeclined, GatewayError, PaymentMethod, get_gateway
 from souk.payments.gateways.base import GatewayPayment, PaymentStatus
 from souk.payments.models import Payment
@@ -57,8 +58,9 @@ def _start(*, buyer, order_id: int, method: str, idempotency_key: str, now: date
             if payment.method != method:
                 raise ValidationFailed("This idempotency key was used with another payment method.",
                                        code="idempotency_key_reused", field="idempotency_key")
-            if payment.status in (Payment.State.CAPTURED, Payment.State.FAILED, Payment.State.VOIDED):
-                return payment  # the outcome is known: answer it again
+            if payment.status in (Payment.State.CAPTURED, Payment.State.AUTHORIZED, Payment.State.FAILED,
+                                  Payment.State.VOIDED):
+                return payment  # the outcome is known (held for review included): answer it again
         if order.status != Status.AWAITING_PAYMENT:
             raise Conflict(f"This order is {order.status_label.lower()}; it cannot be paid.",
                            code="order_not_awaiting_payment")
@@ -93,7 +95,9 @@ def _declined(payment: Payment) -> PaymentDeclined:
                            code="payment_declined")
 
 
-def _finish(*, payment: Payment, buyer, result: GatewayPayment, now: datetime) -> Payment:
+def _finish(*, payment: Payment, buyer, result: GatewayPayment, now: datetime, action: Action = Action.PAY,
+            expected: Status = Status.AWAITING_PAYMENT, actor_role: str = "buyer") -> Payment:
+    """Record a capture: payment captured + ledger capture + the order's move, in one transaction."""
     from souk.payments.services.refunds import refund_create_locked  # a captured payment the order can't take
 
     with transaction.atomic():
@@ -102,13 +106,14 @@ def _finish(*, payment: Payment, buyer, result: GatewayPayment, now: datetime) -
         if current.status == Payment.State.CAPTURED:  # the same attempt finished in a parallel request
             return current
         Payment.objects.filter(pk=payment.pk).update(status=Payment.State.CAPTURED, gateway_ref=result.ref,
-                                                     decline_code="", failure_message="", updated_at=now)
-        payment.status, payment.gateway_ref = Payment.State.CAPTURED, result.ref
+                                                     decline_code="", failure_message="", review_by=None,
+                                                     updated_at=now)
+        payment.status, payment.gateway_ref, payment.review_by = Payment.State.CAPTURED, result.ref, None
         amount = minor_to_money(payment.amount_minor, payment.currency)
         post_capture(order_id=order.pk, store_id=order.store_id, amount=amount,
                      funding=funding_account(payment.method), memo=f"payment {payment.pk}")
-        if order.status == Status.AWAITING_PAYMENT:
-            transition(order=order, action=Action.PAY, actor=buyer, actor_role="buyer", now=now,
+        if order.status == expected:
+            transition(order=order, action=action, actor=buyer, actor_role=actor_role, now=now,
                        data={"payment_id": payment.pk, "method": payment.method})
         else:
             # The order moved on (cancelled when the window closed, or paid by a parallel attempt
@@ -120,15 +125,43 @@ def _finish(*, payment: Payment, buyer, result: GatewayPayment, now: datetime) -
     return payment
 
 
+def needs_review(result: GatewayPayment, amount_minor: int) -> bool:
+    """Hold for risk review: the processor says so, or the amount is at least the review threshold."""
+    threshold = int(setting("PAYMENT_REVIEW_OVER_MINOR"))
+    return result.needs_review or (threshold > 0 and amount_minor >= threshold)
+
+
+def _hold(*, payment: Payment, buyer, result: GatewayPayment, now: datetime) -> Payment:
+    """Authorized, not captured: the order waits in payment verification (risk review, up to 24 h)."""
+    with transaction.atomic():
+        order = lock_order(order_id=payment.order_id)
+        current = Payment.objects.select_for_update().get(pk=payment.pk)
+        if current.status in (Payment.State.AUTHORIZED, Payment.State.CAPTURED):
+            return current
+        review_by = now + timedelta(hours=float(setting("PAYMENT_REVIEW_HOURS")))
+        Payment.objects.filter(pk=payment.pk).update(status=Payment.State.AUTHORIZED, gateway_ref=result.ref,
+                                                     decline_code="", failure_message="", review_by=review_by,
+                                                     updated_at=now)
+        payment.status, payment.gateway_ref, payment.review_by = Payment.State.AUTHORIZED, result.ref, review_by
+        if order.status == Status.AWAITING_PAYMENT:
+            transition(order=order, action=Action.HOLD_FOR_VERIFICATION, actor=buyer, actor_role="buyer", now=now,
+                       message="Payment received; it is being verified (this can take up to 24 hours).",
+                       data={"payment_id": payment.pk, "method": payment.method, "review_by": review_by.isoformat()})
+    # An order that moved on meanwhile is voided by the review sweep (`payments_review_due`).
+    return payment
+
+
 def order_pay(*, buyer, order_id: int, method: str, token: str, idempotency_key: str,
               now: datetime | None = None) -> Payment:
-    """Pay an order awaiting payment. Declines are recorded (reason on the payment and the timeline)
+    """Pay an order awaiting payment. A payment the processor flags for risk review (or at least
+    `PAYMENT_REVIEW_OVER_MINOR`) is only authorized and the order waits in payment verification
+    (`payment_verify` decides). Declines are recorded (reason on the payment and the timeline)
     and raised as PaymentDeclined (402); timeouts leave the payment pending and raise
     GatewayUnavailable (503): retrying with the same idempotency key is safe."""
     _check_input(method, token, idempotency_key)
     now = now or timezone.now()
     payment = _start(buyer=buyer, order_id=order_id, method=method, idempotency_key=idempotency_key, now=now)
-    if payment.status == Payment.State.CAPTURED:
+    if payment.status in (Payment.State.CAPTURED, Payment.State.AUTHORIZED):
         return payment
     if payment.status in (Payment.State.FAILED, Payment.State.VOIDED):
         raise _declined(payment)
@@ -141,6 +174,8 @@ def order_pay(*, buyer, order_id: int, method: str, token: str, idempotency_key:
             _record_failure(payment, result, None, buyer, now)
             payment.refresh_from_db()
             raise _declined(payment)
+        if result.status == PaymentStatus.AUTHORIZED and needs_review(result, payment.amount_minor):
+            return _hold(payment=payment, buyer=buyer, result=result, now=now)
         if result.status != PaymentStatus.CAPTURED:
             result = gateway.capture(payment_ref=result.ref, amount=amount,
                                      idempotency_key=f"payment-{payment.pk}-capture")
