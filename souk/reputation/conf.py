@@ -1,0 +1,32 @@
+"""Reputation settings: read from `settings.SOUK[...]`, with these defaults.
+
+| key | default | meaning |
+| --- | --- | --- |
+| REVIEW_WINDOW_DAYS | 30 | days after an order completes during which its buyer may review it |
+| RATINGS_WINDOW_MONTHS | 6 | positive feedback % and rating averages look back this many calendar months |
+| ORDERS_WINDOW_DAYS | 90 | cancellation, on-time shipping and refund-time metrics look back this many days |
+| STATS_SETTLE_SECONDS | 60 | the stats sweep leaves timeline events younger than this for its next run |
+| STATS_BATCH | 2000 | timeline events one sweep call rolls up (one transaction) |
+| STATS_SWEEP_SECONDS | 30 | how often `souk worker` runs the stats sweep |
+| STATS_SHIP_LOOKBACK_DAYS | 70 | an order's ship-by is at most this many days after it was placed |
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+DEFAULTS: dict[str, Any] = {
+    "REVIEW_WINDOW_DAYS": 30,
+    "RATINGS_WINDOW_MONTHS": 6,
+    "ORDERS_WINDOW_DAYS": 90,
+    "STATS_SETTLE_SECONDS": 60,
+    "STATS_BATCH": 2000,
+    "STATS_SWEEP_SECONDS": 30,
+    "STATS_SHIP_LOOKBACK_DAYS": 70,
+}
+
+
+def setting(name: str) -> Any:
+    return getattr(settings, "SOUK", {}).get(name, DEFAULTS[name])
