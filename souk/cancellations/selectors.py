@@ -10,7 +10,9 @@ from souk.cancellations.services.core import line_states
 
 
 def open_request(*, order_id: int) -> CancellationRequest | None:
-    return CancellationRequest.objects.filter(order_id=order_id, state=CancellationRequest.State.PENDING).first()
+    """The pending request the seller must answer (none once the order moved on, e.g. shipped)."""
+    return CancellationRequest.objects.filter(order_id=order_id, state=CancellationRequest.State.PENDING,
+                                              order__status="awaiting_cancellation").first()
 
 
 def remaining_quantities(*, order_id: int) -> dict[int, int]:

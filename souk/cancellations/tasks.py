@@ -1,4 +1,5 @@
-"""Background tasks: the fast path of each deadline, and side effects after commit.
+"""Background tasks: the fast path of each deadline. (Refund processing and voiding an authorisation
+are payments' tasks: `souk.payments.tasks.process_refund` / `decide_review`.)
 
 Each wraps a service that locks the row and re-checks its state, so a stale or
 repeated task does nothing. django-tasks-db has no retries and no lease: the
@@ -29,19 +30,3 @@ def ship_by_deadline(order_id: int) -> int:
     from souk.cancellations.services.timers import cancel_unshipped_orders
 
     return cancel_unshipped_orders(order_ids=[order_id])
-
-
-@task()
-def process_refund(refund_id: int) -> str:
-    """Submit a refund the cancellation promised to the gateway (outside any transaction)."""
-    from souk.payments.services import refund_process
-
-    return refund_process(refund_id=refund_id).state
-
-
-@task()
-def void_payment(payment_id: int) -> str:
-    """Release an authorisation of an order cancelled before capture."""
-    from souk.cancellations.services.voiding import void_authorisation
-
-    return void_authorisation(payment_id=payment_id)

@@ -22,7 +22,8 @@ from souk.core.sweeps import run_due_sweeps
 from souk.ledger.selectors import order_money
 from souk.notifications.models import Notification
 from souk.orders.models import Order, OrderEvent
-from souk.payments.models import Refund
+from souk.payments.models import Payment, Refund
+from souk.payments.tasks import decide_review, process_refund
 from tests.ledger.audit import assert_audit_clean
 
 pytestmark = pytest.mark.django_db
@@ -132,8 +133,26 @@ def test_the_refund_task_takes_the_refund_to_the_gateway(buyer, seller, place_or
 
     order = place_order(paid=True)
     refund = order_cancel_by_seller(seller=seller, order_id=order.pk, reason="out_of_stock").refund
-    tasks.process_refund.call(refund.pk)  # submit
+    assert DBTaskResult.objects.filter(task_path="souk.payments.tasks.process_refund",
+                                       args_kwargs__args=[refund.pk]).exists()  # queued with the cancellation
+    process_refund.call(refund.pk)  # submit
     Refund.objects.filter(pk=refund.pk).update(next_attempt_at=timezone.now())
-    assert tasks.process_refund.call(refund.pk) == "succeeded"  # poll: settled with an ARN
+    assert process_refund.call(refund.pk) == "succeeded"  # poll: settled with an ARN
     assert Refund.objects.get(pk=refund.pk).arn
+    assert_audit_clean()
+
+
+def test_buyer_cancels_during_payment_verification_and_the_hold_is_released(buyer, shop, place_order, settings):
+    settings.SOUK = {**settings.SOUK, "PAYMENT_REVIEW_OVER_MINOR": 1}
+    gadget = shop[1]
+    order = place_order(gadgets=1, paid=True)
+    assert order.status == "payment_verification"
+    result = order_cancel_by_buyer(buyer=buyer, order_id=order.pk, reason="payment_problem")
+    assert result.order.status == "cancelled" and result.refund is None
+    assert Product.objects.get(pk=gadget.pk).stock == 50
+    task = DBTaskResult.objects.get(task_path="souk.payments.tasks.decide_review")
+    assert task.args_kwargs["args"] == [order.pk, False]
+    decide_review.call(order.pk, False)
+    assert Payment.objects.get(order=order).status == "voided"
+    assert Order.objects.get(pk=order.pk).status == "cancelled"
     assert_audit_clean()

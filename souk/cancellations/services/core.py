@@ -153,20 +153,22 @@ def restock(quantities: dict[int, int]) -> None:
 
 
 def enqueue_refund(refund: Refund | None) -> None:
-    """The gateway call runs in the worker after commit (the task row commits with the refund)."""
+    """The gateway call runs in the worker: the task row is written in this transaction, so the
+    worker sees it only once the cancellation committed (payments' `refunds_due` sweep is the net)."""
     if refund is not None and refund.state == Refund.State.PENDING:
-        from souk.cancellations.tasks import process_refund
+        from souk.payments.tasks import process_refund
 
         process_refund.enqueue(refund.pk)
 
 
-def _void_authorisations(order: Order) -> list[int]:
-    from souk.cancellations.tasks import void_payment
+def void_authorisations(order_ids: list[int]) -> None:
+    """Authorisations of orders cancelled before capture are released by payments (`payment_verify`
+    voids the hold of a cancelled order; its review sweep does the same if this task is lost)."""
+    from souk.payments.tasks import decide_review
 
-    ids = list(Payment.objects.filter(order=order, status=Payment.State.AUTHORIZED).values_list("pk", flat=True))
-    for payment_id in ids:
-        void_payment.enqueue(payment_id)
-    return ids
+    for order_id in (Payment.objects.filter(order_id__in=order_ids, status=Payment.State.AUTHORIZED)
+                     .values_list("order_id", flat=True).distinct()):
+        decide_review.enqueue(order_id, False)
 
 
 def pause_ship_by(order: Order, request: CancellationRequest, now: datetime) -> dict[str, Any]:
@@ -240,8 +242,8 @@ def cancel_locked(*, order: Order, actor, actor_role: str, reason: Reason, note:
         else:
             refund = refund_create(lines=[RefundLine(i["line_id"], i["quantity"]) for i in lines], **common)
         enqueue_refund(refund)
-    elif not paid:
-        _void_authorisations(order)
+    if from_status in (Status.AWAITING_PAYMENT, Status.PAYMENT_VERIFICATION):
+        void_authorisations([order.pk])
     cancellation = Cancellation.objects.create(
         order=order, store_id=order.store_id, request=request, lines=lines, whole_order=whole,
         actor_role=actor_role, actor=actor, reason=reason.code, fault=reason.fault.value, note=note,

@@ -197,6 +197,9 @@ def cancellation_request_reject(*, seller, order_id: int, reason: str, note: str
                        data={**data, "carrier": carrier, "tracking_number": tracking_number},
                        changes={"tracking_carrier": carrier, "tracking_number": tracking_number,
                                 "protection_ends_at": now + timedelta(days=order.protection_days)})
+            from souk.payments.tasks import schedule_protection_end
+
+            schedule_protection_end(order_id=order.pk, at=order.protection_ends_at)
             extra = f" It shipped with {carrier}, tracking number {tracking_number}."
         else:
             transition(order=order, action=Action.RESUME, actor=seller, actor_role="seller", now=now,

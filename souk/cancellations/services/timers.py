@@ -19,12 +19,11 @@ from souk.cancellations import notify
 from souk.cancellations.conf import setting
 from souk.cancellations.models import Cancellation, CancellationRequest
 from souk.cancellations.reasons import get_reason
-from souk.cancellations.services.core import cancel_locked
+from souk.cancellations.services.core import cancel_locked, void_authorisations
 from souk.cancellations.services.requests import approve_locked
 from souk.core.errors import DomainError
 from souk.orders.models import Order, OrderEvent, OrderLine
 from souk.orders.status import Status
-from souk.payments.models import Payment
 
 logger = logging.getLogger("souk.cancellations.timers")
 
@@ -65,11 +64,7 @@ def expire_unpaid_orders(*, limit: int | None = None, now: datetime | None = Non
             Cancellation(order_id=pk, store_id=store_id, lines=[], whole_order=True, actor_role="system",
                          reason=reason.code, fault=reason.fault.value, restocked=True, created_at=now)
             for pk, store_id in rows])
-        from souk.cancellations.tasks import void_payment
-
-        for payment_id in Payment.objects.filter(order_id__in=ids, status=Payment.State.AUTHORIZED).values_list(
-                "pk", flat=True):
-            void_payment.enqueue(payment_id)
+        void_authorisations(ids)
         for order in Order.objects.filter(pk__in=ids).select_related("buyer").only("pk", "number", "buyer"):
             notify.tell(kind="order_cancelled_unpaid", recipients=[order.buyer], order=order, message=False,
                         title=f"Order {order.number} cancelled",
@@ -130,6 +125,7 @@ def auto_approve_requests(*, limit: int | None = None, now: datetime | None = No
     if request_ids is not None:
         pending["cancellation_requests__pk__in"] = request_ids
     with transaction.atomic():
+        _close_orphans(now, request_ids)
         orders = list(Order.objects.select_for_update(skip_locked=True, of=("self",))
                       .select_related("store", "buyer", "store__owner")
                       .filter(status=Status.AWAITING_CANCELLATION, **pending)
@@ -141,3 +137,13 @@ def auto_approve_requests(*, limit: int | None = None, now: datetime | None = No
         return _each([o for o in orders if o.pk in requests],
                      lambda order: approve_locked(order=order, request=requests[order.pk], actor=None,
                                                   actor_role="system", now=now, auto=True))
+
+
+def _close_orphans(now: datetime, request_ids: list[int] | None) -> None:
+    """A request whose order shipped without answering it (the plain Ship action) is closed as rejected."""
+    qs = CancellationRequest.objects.filter(
+        state=CancellationRequest.State.PENDING, respond_by__lte=now,
+        order__status__in=[Status.AWAITING_DELIVERY, Status.COMPLETED])
+    if request_ids is not None:
+        qs = qs.filter(pk__in=request_ids)
+    qs.update(state=CancellationRequest.State.REJECTED, reject_reason="already_shipped", answered_at=now)
