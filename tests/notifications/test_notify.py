@@ -66,11 +66,10 @@ def test_kind_subscriptions_choose_the_endpoints(buyer, endpoints):
 
 def test_notify_rolled_back_with_its_caller_leaves_nothing_and_schedules_nothing(
         buyer, endpoints, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks() as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            notify(kind="order_cancelled", recipients=buyer, title="Cancelled", body="")
-            assert Notification.objects.count() == 1
-            raise RuntimeError("the caller's state change failed")
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(RuntimeError), transaction.atomic():
+        notify(kind="order_cancelled", recipients=buyer, title="Cancelled", body="")
+        assert Notification.objects.count() == 1
+        raise RuntimeError("the caller's state change failed")
     assert callbacks == []
     assert not Notification.objects.exists()
     assert not EmailMessage.objects.exists()
