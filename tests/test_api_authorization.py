@@ -39,6 +39,12 @@ PUBLIC_OR_SELF_SCOPED = {
                                                    "(tests/cancellations/test_api.py)",
     ("GET", "/api/stores/{slug}/messages"): "the caller's own conversation with a public store",
     ("POST", "/api/stores/{slug}/messages"): "writes in the caller's own conversation with a public store",
+    ("GET", "/api/staff/customs-rules/{rule_id}/impact"): "staff-only: any other user gets 403 "
+                                                          "(tests/compliance/test_customs_api.py)",
+    ("POST", "/api/staff/customs-rules/{rule_id}/cancel-orders"): "staff-only: any other user gets 403 "
+                                                                  "(tests/compliance/test_customs_api.py)",
+    ("POST", "/api/staff/products/{product_id}/quality-flag"): "staff-only: any other user gets 403 "
+                                                               "(tests/compliance/test_customs_api.py)",
 }
 
 
@@ -122,6 +128,14 @@ CASES = {
         "endpoint_id": WebhookEndpointFactory(created_by=w.owner).pk}, None),
     ("GET", "/api/staff/webhooks/{endpoint_id}/deliveries"): ("owner", lambda w: {
         "endpoint_id": WebhookEndpointFactory(created_by=w.owner).pk}, None),
+    ("POST", "/api/seller/orders/{number}/address-problem"): ("seller", lambda w: {"number": w.order.number},
+                                                              lambda: {"reason": "incomplete", "note": ""}),
+    ("GET", "/api/seller/orders/{number}/out-of-stock-preview"): ("seller", lambda w: {"number": w.order.number},
+                                                                  None),
+    ("GET", "/api/orders/{number}/address-problem"): ("owner", lambda w: {"number": w.order.number}, None),
+    ("POST", "/api/orders/{number}/address-fix"): ("owner", lambda w: {"number": w.order.number}, _address_body),
+    ("POST", "/api/orders/{number}/protection-extension"): ("owner", lambda w: {"number": w.order.number},
+                                                            lambda: {"days": 5}),
 }
 
 
