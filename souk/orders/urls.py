@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from souk.orders import views
+from souk.web import views_cancel, views_messages
 
 app_name = "orders"
 NUMBER = r"(?P<number>[1-9][0-9]{15})"
@@ -13,6 +14,13 @@ urlpatterns = [
     path("checkout/", views.checkout, name="checkout"),
     path("seller/", views.seller_orders, name="seller_orders"),
     re_path(rf"^seller/{NUMBER}/$", views.seller_order_detail, name="seller_order_detail"),
+    re_path(rf"^seller/{NUMBER}/answer/$", views_cancel.seller_answer, name="seller_answer"),
+    re_path(rf"^seller/{NUMBER}/cancel/$", views_cancel.seller_cancel, name="seller_cancel"),
+    re_path(rf"^seller/{NUMBER}/messages/$", views_messages.seller_message_send, name="seller_message_send"),
     re_path(rf"^{NUMBER}/$", views.order_detail, name="order_detail"),
+    re_path(rf"^{NUMBER}/pay/$", views.pay, name="pay"),
+    re_path(rf"^{NUMBER}/cancel/$", views_cancel.order_cancel, name="cancel"),
+    re_path(rf"^{NUMBER}/cancel/withdraw/$", views_cancel.withdraw_request, name="withdraw_request"),
+    re_path(rf"^{NUMBER}/messages/$", views_messages.buyer_message_send, name="message_send"),
     re_path(rf"^{NUMBER}/confirm-receipt/$", views.confirm_receipt, name="confirm_receipt"),
 ]

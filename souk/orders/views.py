@@ -13,6 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 from souk.core.errors import DomainError, NotFound
 from souk.orders import selectors, services
 from souk.orders.status import Status
+from souk.payments.services import GatewayUnavailable, PaymentDeclined, order_pay
+from souk.web import order_page
 
 TABS = [("", "All"), (Status.AWAITING_PAYMENT, "Awaiting payment"), (Status.AWAITING_SHIPMENT, "Awaiting shipment"),
         (Status.AWAITING_DELIVERY, "Awaiting delivery"), (Status.AWAITING_CANCELLATION, "Awaiting cancellation"),
@@ -149,14 +151,50 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     return _render_order(request, order, template="orders/order_detail.html")
 
 
-def _render_order(request, order, *, template, errors=None, form=None, status=200) -> HttpResponse:
+def render_buyer_order(request: HttpRequest, number: str, *, errors=None, form=None, status=200,
+                       open_dialog: str = "") -> HttpResponse:
+    """The buyer's order page, e.g. again with a form's errors next to its fields."""
+    try:
+        order = selectors.order_for_buyer(buyer=request.user, number=number)
+    except NotFound:
+        raise Http404 from None
+    return _render_order(request, order, template="orders/order_detail.html", errors=errors, form=form,
+                         status=status, open_dialog=open_dialog)
+
+
+def _render_order(request, order, *, template, errors=None, form=None, status=200, open_dialog="") -> HttpResponse:
     earliest, latest = selectors.estimated_delivery(order)
+    if template == "orders/order_detail.html":
+        extra = order_page.buyer_context(order, request.user)
+    else:
+        extra = order_page.seller_context(order, request.user)
     return render(request, template, {
         "order": order, "lines": order.lines.all(), "events": order.events.all(),
         "delivery_earliest": earliest, "delivery_latest": latest, "errors": errors or {}, "form": form or {},
         "can_confirm": order.status == Status.AWAITING_DELIVERY,
         "can_ship": order.status in (Status.AWAITING_SHIPMENT, Status.AWAITING_CANCELLATION),
+        "open_dialog": open_dialog, **extra,
     }, status=status)
+
+
+@login_required
+@require_POST
+def pay(request: HttpRequest, number: str) -> HttpResponse:
+    """Pay an order awaiting payment with a sandbox card token; a decline is shown next to the form."""
+    form = {"method": request.POST.get("method", ""), "token": request.POST.get("token", ""),
+            "idempotency_key": request.POST.get("idempotency_key", "")}
+    try:
+        order_id = selectors.order_id_for(number=number, buyer=request.user)
+        order_pay(buyer=request.user, order_id=order_id, **form)
+    except NotFound:
+        raise Http404 from None
+    except (PaymentDeclined, GatewayUnavailable) as exc:
+        return render_buyer_order(request, number, errors={"pay": exc.message}, form=form, status=422)
+    except DomainError as exc:
+        errors = {f"pay_{k}" if k != "general" else "pay": v for k, v in _field_errors(exc).items()}
+        return render_buyer_order(request, number, errors=errors, form=form, status=422)
+    messages.success(request, "Payment received. The seller has been asked to ship your order.")
+    return redirect("orders:order_detail", number=number)
 
 
 @login_required
@@ -191,10 +229,19 @@ def seller_orders(request: HttpRequest) -> HttpResponse:
                                                          "error": error}, status=422 if error else 200)
 
 
+def render_seller_order(request: HttpRequest, number: str, *, errors=None, form=None, status=200) -> HttpResponse:
+    """The seller's view of an order of their store, e.g. again with a form's errors next to its fields."""
+    try:
+        order = selectors.order_for_seller(seller=request.user, number=number)
+    except NotFound:
+        raise Http404 from None
+    return _render_order(request, order, template="orders/seller_order_detail.html", errors=errors, form=form,
+                         status=status)
+
+
 @login_required
 def seller_order_detail(request: HttpRequest, number: str) -> HttpResponse:
-    errors: dict[str, str] = {}
-    form: dict[str, str] = {}
+    """GET: the order as its seller sees it. POST: mark it shipped (carrier + tracking)."""
     if request.method == "POST":
         form = {"carrier": request.POST.get("carrier", ""), "tracking_number": request.POST.get("tracking_number", "")}
         try:
@@ -203,13 +250,7 @@ def seller_order_detail(request: HttpRequest, number: str) -> HttpResponse:
         except NotFound:
             raise Http404 from None
         except DomainError as exc:
-            errors = _field_errors(exc)
-        else:
-            messages.success(request, "Marked as shipped. The buyer can now track the parcel.")
-            return redirect(reverse("orders:seller_order_detail", args=[number]))
-    try:
-        order = selectors.order_for_seller(seller=request.user, number=number)
-    except NotFound:
-        raise Http404 from None
-    return _render_order(request, order, template="orders/seller_order_detail.html", errors=errors, form=form,
-                         status=422 if errors else 200)
+            return render_seller_order(request, number, errors=_field_errors(exc), form=form, status=422)
+        messages.success(request, "Marked as shipped. The buyer can now track the parcel.")
+        return redirect(reverse("orders:seller_order_detail", args=[number]))
+    return render_seller_order(request, number)

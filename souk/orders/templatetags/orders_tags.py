@@ -43,3 +43,12 @@ def status_label(status: str) -> str:
         return STATUS_LABELS[Status(status)]
     except ValueError:
         return status
+
+
+@register.filter
+def reason_label(code: str) -> str:
+    """'changed_mind' → 'I changed my mind' (the reasons catalogue's label)."""
+    from souk.cancellations.reasons import get_reason
+
+    reason = get_reason(code or "")
+    return reason.label if reason else (code or "").replace("_", " ")
