@@ -16,7 +16,13 @@ from souk.messaging.errors import RateLimited
 from souk.messaging.models import Conversation, Message
 from souk.messaging.services import conversation_mark_read, message_send, post_system_message
 from souk.notifications.models import EmailMessage, Notification
-from tests.factories import ProductFactory, ShippingOptionFactory, ShippingRateFactory, StoreFactory, UserFactory
+from tests.factories import (
+    ProductFactory,
+    ShippingOptionFactory,
+    ShippingRateFactory,
+    StoreFactory,
+    UserFactory,
+)
 
 
 def test_the_buyer_writes_and_the_seller_is_notified_and_sees_it_unread(order, seller):
