@@ -145,3 +145,21 @@ class WebhookEndpointFactory(DjangoModelFactory):
         if create and obj.created_by is not None and not obj.created_by.is_staff:
             obj.created_by.is_staff = True
             obj.created_by.save(update_fields=["is_staff"])
+
+
+class ReviewFactory(DjangoModelFactory):
+    """A review of `order` by its buyer (rows only: the rules live in reputation.services.review_create)."""
+
+    class Meta:
+        model = "reputation.Review"
+        django_get_or_create = ("order",)
+
+    order = None  # required: pass the order
+    store = factory.LazyAttribute(lambda r: r.order.store)
+    buyer = factory.LazyAttribute(lambda r: r.order.buyer)
+    overall = 5
+    item_as_described = 5
+    communication = 5
+    shipping_speed = 5
+    text = "As described."
+    created_at = factory.LazyFunction(_now)

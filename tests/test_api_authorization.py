@@ -22,6 +22,7 @@ from tests.factories import (
     AddressFactory,
     NotificationFactory,
     ProductFactory,
+    ReviewFactory,
     ShippingOptionFactory,
     ShippingRateFactory,
     StoreFactory,
@@ -39,6 +40,8 @@ PUBLIC_OR_SELF_SCOPED = {
                                                    "(tests/cancellations/test_api.py)",
     ("GET", "/api/stores/{slug}/messages"): "the caller's own conversation with a public store",
     ("POST", "/api/stores/{slug}/messages"): "writes in the caller's own conversation with a public store",
+    ("GET", "/api/stores/{slug}/metrics"): "public store page: seller metrics",
+    ("GET", "/api/stores/{slug}/reviews"): "public store page: reviews",
     ("GET", "/api/staff/customs-rules/{rule_id}/impact"): "staff-only: any other user gets 403 "
                                                           "(tests/compliance/test_customs_api.py)",
     ("POST", "/api/staff/customs-rules/{rule_id}/cancel-orders"): "staff-only: any other user gets 403 "
@@ -128,6 +131,11 @@ CASES = {
         "endpoint_id": WebhookEndpointFactory(created_by=w.owner).pk}, None),
     ("GET", "/api/staff/webhooks/{endpoint_id}/deliveries"): ("owner", lambda w: {
         "endpoint_id": WebhookEndpointFactory(created_by=w.owner).pk}, None),
+    ("POST", "/api/orders/{number}/review"): ("owner", lambda w: {"number": w.order.number},
+                                              lambda: {"overall": 5, "item_as_described": 5, "communication": 5,
+                                                       "shipping_speed": 5}),
+    ("POST", "/api/seller/reviews/{review_id}/reply"): ("seller", lambda w: {
+        "review_id": ReviewFactory(order=w.order).pk}, lambda: {"text": "Thank you!"}),
     ("POST", "/api/seller/orders/{number}/address-problem"): ("seller", lambda w: {"number": w.order.number},
                                                               lambda: {"reason": "incomplete", "note": ""}),
     ("GET", "/api/seller/orders/{number}/out-of-stock-preview"): ("seller", lambda w: {"number": w.order.number},
