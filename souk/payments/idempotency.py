@@ -26,6 +26,8 @@ from souk.core.errors import Conflict, DomainError, ValidationFailed
 from souk.payments.conf import setting
 from souk.payments.models import IdempotencyKey
 
+# The first answer and every replay are the same bytes (PostgreSQL's jsonb does not keep key order).
+CANONICAL = {"sort_keys": True}
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 
@@ -94,7 +96,8 @@ def idempotent(request: HttpRequest, *, scope: str, params: dict,
         if existing.status_code is None:
             raise Conflict("A request with this Idempotency-Key is still being processed.",
                            code="idempotency_request_in_flight")
-        response = JsonResponse(existing.response, status=existing.status_code, safe=False)
+        response = JsonResponse(existing.response, status=existing.status_code, safe=False,
+                                json_dumps_params=CANONICAL)
         response[REPLAYED_HEADER] = "true"
         return response
     try:
@@ -109,7 +112,7 @@ def idempotent(request: HttpRequest, *, scope: str, params: dict,
         IdempotencyKey.objects.filter(user=user, key=key).delete()
         raise
     IdempotencyKey.objects.filter(user=user, key=key).update(status_code=status, response=body)
-    return JsonResponse(body, status=status, safe=False)
+    return JsonResponse(body, status=status, safe=False, json_dumps_params=CANONICAL)
 
 
 def purge_expired_keys(*, limit: int = 1000) -> int:

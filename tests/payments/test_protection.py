@@ -6,7 +6,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -22,6 +21,12 @@ from souk.payments.tasks import release_escrow_after_commit, schedule_protection
 from tests.ledger.audit import assert_audit_clean
 from tests.payments.conftest import new_key
 from tests.payments.test_money_walkthroughs import usd
+
+
+def run_stored(row: DBTaskResult):
+    """Run a stored task as the worker would (the worker itself closes connections: not in a test)."""
+    args = row.args_kwargs
+    return row.task.call(*args["args"], **args["kwargs"])
 
 
 def shipped(buyer, seller, order):
@@ -75,7 +80,7 @@ def test_scheduled_task_ends_protection_when_it_is_due(buyer, place_order, shop,
         schedule_protection_end(order_id=order.pk, at=ended)
     task = DBTaskResult.objects.get()
     assert task.run_after == ended and task.task_path.endswith("end_protection")
-    call_command("db_worker", batch=True, interval=0, reload=False, startup_delay=False, verbosity=0)
+    run_stored(task)
     order.refresh_from_db()
     assert order.status == Status.COMPLETED and order_money(order.pk).released == usd(23)
     assert_audit_clean()
@@ -88,7 +93,7 @@ def test_release_task_after_the_buyer_confirms_releases_at_once(buyer, place_ord
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         order_confirm_receipt(buyer=buyer, order_id=order.pk)
         release_escrow_after_commit(order_id=order.pk)
-    call_command("db_worker", batch=True, interval=0, reload=False, startup_delay=False, verbosity=0)
+    run_stored(DBTaskResult.objects.get())
     assert order_money(order.pk).released == usd(23)
     assert_audit_clean()
 
