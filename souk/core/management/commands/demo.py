@@ -44,11 +44,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         User = get_user_model()
-        if User.objects.filter(email="buyer@souk.example").exists():
+        buyer = User.objects.filter(email="buyer@souk.example").first()
+        if buyer is not None and buyer.orders.exists():
             self.stdout.write("Demo data is already loaded.")
         else:
-            with transaction.atomic():
-                self._load(User)
+            if buyer is None:
+                with transaction.atomic():
+                    self._load(User)
+                buyer = User.objects.get(email="buyer@souk.example")
+            # Orders go through the real checkout and payment services; payments call the (sandbox)
+            # gateway, which must happen outside any database transaction.
+            self._orders(buyer, {s.slug: s for s in Store.objects.filter(slug__in=PRODUCTS)})
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write(f"\nDemo logins (password for all: {PASSWORD}):")
         for role, email in LOGINS:
@@ -95,13 +101,15 @@ class Command(BaseCommand):
                     height_mm=height, weight_g=weight)
                 ProductSpec.objects.bulk_create(
                     [ProductSpec(product=product, name=n, value=v, position=i) for i, (n, v) in enumerate(specs)])
-        self._orders(buyer, stores)
 
     def _orders(self, buyer, stores) -> None:
-        """A few orders in different states, placed through the real checkout."""
+        """Orders in different states, placed through the real checkout and paid through the real
+        payment service (sandbox gateway): payments, escrow and ledger entries as in production."""
+        from moneyed import Money
+
         from souk.orders.checkout import CheckoutLine, checkout
-        from souk.orders.services import lock_order, order_confirm_receipt, order_mark_shipped, transition
-        from souk.orders.status import Action
+        from souk.orders.services import order_confirm_receipt, order_mark_shipped
+        from souk.payments.services import escrow_release, order_pay, refund_create, refund_process
 
         address = buyer.addresses.get(is_default=True)
         options = {s.id: s.shipping_options.order_by("id").first().id for s in stores.values()}
@@ -111,11 +119,9 @@ class Command(BaseCommand):
             return checkout(buyer=buyer, address_id=address.id, lines=[CheckoutLine(product.id, quantity)],
                             shipping={product.store_id: options[product.store_id]})[0]
 
-        def pay(order):
-            # Until the payments app lands, demo orders are marked paid by the system directly.
-            locked = lock_order(order_id=order.id)
-            transition(order=locked, action=Action.PAY, actor=None, actor_role="system",
-                       message="Paid (demo data)")
+        def pay(order, token="tok_visa", method="card"):
+            order_pay(buyer=buyer, order_id=order.id, method=method, token=token,
+                      idempotency_key=f"demo-{order.number}")
 
         place(products[0])                                  # awaiting payment
         pay(place(products[1], 2))                          # awaiting shipment
@@ -128,3 +134,11 @@ class Command(BaseCommand):
         order_mark_shipped(seller=done.store.owner, order_id=done.id, carrier="Souk Post",
                            tracking_number="SP123456789CN")
         order_confirm_receipt(buyer=buyer, order_id=done.id)  # completed
+        escrow_release(order_id=done.id)                      # escrow paid out to the seller
+        pay(place(products[2]), token="tok_review")         # payment being verified (risk review)
+        refunded = place(products[1])                       # awaiting shipment, partly refunded to the balance
+        pay(refunded, token="tok_balance", method="balance")
+        refund = refund_create(order_id=refunded.id, amount=Money("5.00", refunded.currency),
+                               reason="price_adjustment", actor=refunded.store.owner, actor_role="seller",
+                               idempotency_key=f"demo-refund-{refunded.number}")
+        refund_process(refund_id=refund.id)                 # Souk balance refunds settle at once
