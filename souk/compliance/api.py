@@ -82,7 +82,7 @@ def report_address_problem(request, number: str, payload: s.AddressProblemIn):
     return Status(201, s.problem_out(problem, number.replace(" ", "")))
 
 
-@router.get("/seller/products/low-stock", response=s.LowStockOut,
+@router.get("/seller/low-stock-products", response=s.LowStockOut,
             summary="Your listed products with fewer units than the low-stock threshold")
 def low_stock(request):
     store_id = _seller_store_id(request.user)

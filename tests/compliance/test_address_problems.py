@@ -164,6 +164,7 @@ def _assert_cancelled_for_address(order: Order, buyer) -> None:
     assert Notification.objects.filter(recipient=buyer, kind="order_cancelled_by_platform", order=order).exists()
 
 
+@pytest.mark.django_db(transaction=True)  # the worker closes its connection, as a real one does
 def test_not_fixed_in_time_the_worker_task_cancels_and_refunds(api, seller, buyer, place_order):
     order = place_order(gadgets=1, cables=1)
     report(api, seller, order)
@@ -175,6 +176,7 @@ def test_not_fixed_in_time_the_worker_task_cancels_and_refunds(api, seller, buye
     assert_audit_clean()
 
 
+@pytest.mark.django_db(transaction=True)
 def test_not_fixed_in_time_the_sweep_alone_cancels_when_the_task_was_lost(api, seller, buyer, place_order):
     order = place_order()
     report(api, seller, order)
