@@ -160,9 +160,9 @@ def _claim(refund_id: int, now: datetime, force: bool) -> tuple[Refund, int] | N
         lease = (now + timedelta(seconds=setting("REFUND_POLL_SECONDS")) if polling
                  else policy.next_attempt_at(now, attempts))
         Refund.objects.filter(pk=refund.pk).update(attempts=attempts, next_attempt_at=lease, updated_at=now)
-        # An attempt still open here belonged to a worker that died mid-call (its lease ran out).
-        RefundAttempt.objects.filter(refund=refund, finished_at__isnull=True).update(
-            outcome="abandoned", finished_at=now, error="the worker stopped before recording the outcome")
+        if number > 1:  # an attempt still open here belonged to a worker that died mid-call (lease ran out)
+            RefundAttempt.objects.filter(refund=refund, finished_at__isnull=True).update(
+                outcome="abandoned", finished_at=now, error="the worker stopped before recording the outcome")
         RefundAttempt.objects.create(refund=refund, number=number, operation="status" if polling else "refund",
                                      started_at=now)
         refund.attempts, refund.next_attempt_at = attempts, lease
