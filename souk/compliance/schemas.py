@@ -204,7 +204,7 @@ class OutOfStockPreviewOut(Schema):
     window_days: int
     orders: int
     cancelled_now: int
-    rate_now: float
+    rate_now: float | None
     cancelled_after: int
-    rate_after: float
+    rate_after: float | None
     source: str

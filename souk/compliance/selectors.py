@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Value, When
@@ -24,7 +24,6 @@ from souk.orders.status import Status
 
 # Orders a customs rule or a quality flag can still stop: paid (or being verified) and not shipped.
 UNSHIPPED_PAID = (Status.AWAITING_SHIPMENT, Status.AWAITING_CANCELLATION)
-CANCELLATION_RATE_DAYS = 90
 
 
 # --- Customs --------------------------------------------------------------------------------
@@ -190,50 +189,40 @@ def low_stock_products(*, store_id: int, threshold: int | None = None, limit: in
                 .order_by("stock", "id").values("pk", "title", "stock")[:limit])
 
 
-def store_cancellation_rate(*, store_id: int, now: datetime | None = None,
-                            days: int = CANCELLATION_RATE_DAYS) -> tuple[int, int]:
-    """(seller-fault cancelled orders, paid orders) among the store's orders placed in the last `days` days.
-
-    One aggregate query. An order counts once however many seller-fault cancellations it has.
-    """
-    from souk.cancellations.models import Cancellation
-
-    now = now or timezone.now()
-    seller_fault = Cancellation.objects.filter(order=OuterRef("pk"), fault="seller")
-    agg = (Order.objects.filter(store_id=store_id, created_at__gt=now - timedelta(days=days),
-                                paid_at__isnull=False)
-           .aggregate(orders=Count("pk"), cancelled=Count("pk", filter=Q(Exists(seller_fault)))))
-    return agg["cancelled"], agg["orders"]
-
-
-def _percent(part: int, whole: int) -> float:
-    return round(100.0 * part / whole, 1) if whole else 0.0
+def _percent(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
 
 
 def out_of_stock_cancellation_preview(*, seller, order_id: int, now: datetime | None = None) -> dict[str, Any]:
-    """What cancelling this order for `out_of_stock` (seller fault) does to the store's cancellation rate.
+    """What cancelling this order for `out_of_stock` (seller fault) does to the store's public cancellation rate.
 
-    Rate = seller-fault cancelled orders / paid orders placed in the last 90 days (computed here from
-    cancellations and orders). 3 queries.
+    "Now" is the store's published metric (`souk.reputation.selectors.store_metrics`: seller-fault
+    cancelled orders / paid orders placed in the last ORDERS_WINDOW_DAYS UTC days, from its daily
+    stats). "After" adds this order to the seller-fault count when it is paid, placed inside that
+    window, not already cancelled by the seller, and still cancellable. Constant queries.
     """
     from souk.cancellations.models import Cancellation
     from souk.cancellations.services import cancellation_options
+    from souk.reputation.selectors import store_metrics
 
     now = now or timezone.now()
     order = Order.objects.select_related("store").filter(pk=order_id, store__owner=seller).first()
     if order is None:
         raise NotFound("Order not found.", code="order_not_found")
-    cancelled, orders = store_cancellation_rate(store_id=order.store_id, now=now)
-    in_window = order.paid_at is not None and order.created_at > now - timedelta(days=CANCELLATION_RATE_DAYS)
+    metrics = store_metrics(store_id=order.store_id, now=now)
     decision = cancellation_options(order=order, actor_role="seller", now=now)
-    already = Cancellation.objects.filter(order_id=order.pk, fault="seller").exists()
-    # The order is paid, so when it is in the window it is already among `orders`.
-    after_cancelled = cancelled + (1 if in_window and not already and decision.allowed else 0)
+    in_window = order.paid_at is not None and order.created_at.astimezone(UTC).date() >= metrics.orders_from
+    counts = (in_window and decision.allowed
+              and not Cancellation.objects.filter(order_id=order.pk, fault="seller").exists())
+    cancelled, orders = metrics.seller_fault_cancelled, metrics.orders_paid
+    # A paid order in the window is among `orders` once the stats sweep has seen it; never divide by 0.
+    after_orders = max(orders, 1) if counts else orders
+    after_cancelled = cancelled + (1 if counts else 0)
     return {"order_number": order.number, "allowed": decision.allowed, "why_not": decision.why_not,
-            "window_days": CANCELLATION_RATE_DAYS, "orders": orders,
-            "cancelled_now": cancelled, "rate_now": _percent(cancelled, orders),
-            "cancelled_after": after_cancelled, "rate_after": _percent(after_cancelled, orders),
-            "source": "cancellations"}
+            "window_days": (metrics.as_of.astimezone(UTC).date() - metrics.orders_from).days,
+            "orders": orders, "cancelled_now": cancelled, "rate_now": metrics.cancellation_rate_pct,
+            "cancelled_after": after_cancelled, "rate_after": _percent(after_cancelled, after_orders),
+            "source": "reputation.store_metrics"}
 
 
 def open_low_stock_alert_ids(*, store_id: int) -> set[int]:

@@ -187,3 +187,16 @@ def test_orders_to_another_country_are_not_hit(api, staff, shop):
     assert api(staff).post("/staff/customs-rules", BATTERIES_TO_US).json()["orders"] == []
     assert [o["number"] for o in api(staff).post("/staff/customs-rules", {**BATTERIES_TO_US, "country": "FR"})
             .json()["orders"]] == [order.number]
+
+
+def test_staff_can_read_every_compliance_list_in_the_admin(client, shop, staff, place_order):
+    from souk.compliance.services import address_problem_from_carrier
+
+    staff.is_superuser = True
+    staff.save()
+    CustomsRule.objects.create(country="US", kind="identical_item_limit", max_quantity=2, created_at=shop[1].created_at)
+    address_problem_from_carrier(order_id=place_order().pk, reason="undeliverable")
+    client.force_login(staff)
+    for name in ("customsrule", "qualityflag", "addressproblem", "protectionextension", "lowstockalert"):
+        response = client.get(f"/admin/compliance/{name}/")
+        assert response.status_code == 200, name

@@ -17,6 +17,7 @@ from souk.notifications.models import Notification
 from souk.orders.cart import cart_add
 from souk.orders.checkout import CheckoutLine, checkout
 from souk.orders.models import Order
+from souk.reputation.stats import rebuild_stats
 from tests.factories import ProductFactory, StoreFactory
 from tests.ledger.audit import assert_audit_clean
 
@@ -91,11 +92,12 @@ def test_out_of_stock_preview_shows_the_rate_now_and_after(api, seller, staff, b
     target = place_order()
     place_order()                                           # paid, going on
     place_order(paid=False)                                 # unpaid: not an order the seller could fulfil
-    old = place_order()                                     # placed more than 90 days ago: outside the window
+    old = place_order()                                     # placed 91 days ago: outside the window
     order_cancel_by_seller(seller=seller, order_id=old.pk, reason="out_of_stock")
-    Order.objects.filter(pk=old.pk).update(created_at=now - timedelta(days=90, minutes=1))
+    Order.objects.filter(pk=old.pk).update(created_at=now - timedelta(days=91))
     edge = place_order()                                    # 89 days ago: inside
     Order.objects.filter(pk=edge.pk).update(created_at=now - timedelta(days=89))
+    rebuild_stats()                                         # the reputation stats sweep has caught up
 
     response = api(seller).get(f"/seller/orders/{target.number}/out-of-stock-preview")
 
@@ -106,6 +108,7 @@ def test_out_of_stock_preview_shows_the_rate_now_and_after(api, seller, staff, b
     assert (body["orders"], body["cancelled_now"], body["cancelled_after"]) == (5, 1, 2)
     assert (body["rate_now"], body["rate_after"]) == (20.0, 40.0)
     assert body["allowed"] is True and body["window_days"] == 90
+    assert body["source"] == "reputation.store_metrics"
     # Previewing an order that cannot be cancelled any more changes nothing.
     again = api(seller).get(f"/seller/orders/{seller_cancelled.number}/out-of-stock-preview").json()
     assert again["allowed"] is False and again["rate_after"] == again["rate_now"] == 20.0
@@ -116,3 +119,10 @@ def test_out_of_stock_preview_of_another_stores_order_is_404(api, place_order):
     order = place_order()
     other = StoreFactory().owner
     assert api(other).get(f"/seller/orders/{order.number}/out-of-stock-preview").status_code == 404
+
+
+def test_out_of_stock_preview_of_a_new_stores_first_order(api, seller, place_order):
+    order = place_order()
+    body = api(seller).get(f"/seller/orders/{order.number}/out-of-stock-preview").json()
+    # Nothing measured yet: no published rate; cancelling the one order would make it 100 %.
+    assert (body["rate_now"], body["cancelled_after"], body["rate_after"]) == (None, 1, 100.0)
