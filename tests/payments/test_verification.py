@@ -144,3 +144,18 @@ def test_verifying_an_order_that_was_never_held_is_a_no_op_or_conflict(buyer, pl
         Order.objects.filter(pk=order.pk).update(status=Status.PAYMENT_VERIFICATION)
     with pytest.raises(Conflict):
         payment_verify(order_id=order.pk, approve=True)
+
+
+def test_staff_decide_a_review_from_the_command_line(buyer, place_order):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    order = place_order()
+    pay(buyer, order)
+    out = StringIO()
+    call_command("verify_payment", order.number, "--approve", stdout=out)
+    assert out.getvalue().strip() == f"order {order.number}: awaiting_shipment"
+    with pytest.raises(CommandError, match="order_not_found"):
+        call_command("verify_payment", "0000000000000000", "--reject")
+    assert_audit_clean()
