@@ -65,6 +65,9 @@ def _order_conversation(order: Order) -> Conversation:
 
 
 def _append(conversation: Conversation, *, sender, kind: str, body: str, data: dict) -> Message:
+    # One writer per conversation at a time, so message ids follow commit order and the
+    # read-state updates below never cross (a sender's "read up to my message" stays true).
+    Conversation.objects.select_for_update(no_key=True).filter(pk=conversation.pk).values_list("pk").first()
     now = timezone.now()
     message = Message.objects.create(conversation=conversation, sender=sender, kind=kind, body=body,
                                      data=data, created_at=now)
@@ -100,7 +103,8 @@ def post_system_message(*, order, body: str, data: dict | None = None) -> None:
 def _check_rate(sender) -> None:
     """At most MESSAGE_RATE_LIMIT messages per MESSAGE_RATE_WINDOW_SECONDS; the user row lock serialises a burst."""
     limit, window = setting("MESSAGE_RATE_LIMIT"), setting("MESSAGE_RATE_WINDOW_SECONDS")
-    get_user_model().objects.select_for_update().filter(pk=sender.pk).values_list("pk", flat=True).first()
+    # FOR NO KEY UPDATE: serialises one user's sends without blocking foreign-key checks on the row.
+    get_user_model().objects.select_for_update(no_key=True).filter(pk=sender.pk).values_list("pk", flat=True).first()
     since = timezone.now() - timedelta(seconds=window)
     recent = list(Message.objects.filter(sender=sender, created_at__gte=since)
                   .order_by("created_at").values_list("created_at", flat=True)[:limit])
