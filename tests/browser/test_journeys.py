@@ -1,0 +1,159 @@
+"""Shorter journeys, each as a person clicks it: paying, cancelling an unpaid order, a shipped order
+that can no longer be cancelled, messages both ways, a refused address, and the cancel flow with
+JavaScript switched off."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import log_in
+from tests.web.world import PASSWORD, build_world
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def open_order(page, order) -> None:
+    page.get_by_role("link", name="My Orders").click()
+    page.get_by_role("link", name=f"Order {order.display_number}").click()
+    expect(page.get_by_role("heading", name=f"Order {order.display_number}")).to_be_visible()
+
+
+def test_a_declined_card_is_explained_and_another_card_pays_the_order(new_page, shot):
+    world = build_world()
+    order = world.order()
+    page = new_page()
+    log_in(page, world.buyer.email, PASSWORD)
+    page.get_by_role("link", name="My Orders").click()
+    page.get_by_role("link", name="Awaiting payment").click()
+    expect(page.get_by_role("link", name=f"Order {order.display_number}")).to_be_visible()
+    page.get_by_role("link", name=f"Order {order.display_number}").click()
+    expect(page.locator("#cd-pay-by")).to_be_visible()
+    page.get_by_label("Card").select_option("tok_insufficient_funds")
+    page.get_by_role("button", name="Pay now").click()
+    expect(page.get_by_role("alert")).to_contain_text(re.compile("declined|funds", re.I))
+    expect(page.get_by_label("Card")).to_have_attribute("aria-invalid", "true")
+    shot(page, "10-payment-declined")
+    page.get_by_label("Card").select_option("tok_visa")
+    page.get_by_role("button", name="Pay now").click()
+    expect(page.locator("#order-status")).to_have_text("Awaiting shipment")
+    expect(page.locator("#flash")).to_contain_text("Payment received")
+
+
+def test_an_unpaid_order_is_cancelled_at_once(new_page, shot):
+    world = build_world()
+    order = world.order()
+    page = new_page()
+    log_in(page, world.buyer.email, PASSWORD)
+    open_order(page, order)
+    page.get_by_role("link", name="Cancel Order").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("closes at once")
+    dialog.get_by_role("radio", name="I ordered by mistake").check()
+    dialog.get_by_role("button", name="Confirm Cancellation").click()
+    expect(page.locator("#order-status")).to_have_text("Cancelled")
+    expect(page.locator("#flash")).to_contain_text("Your order is cancelled. Nothing was charged.")
+    expect(page.get_by_role("link", name="Cancel Order")).to_have_count(0)
+    shot(page, "11-unpaid-order-cancelled-at-once")
+
+
+def test_a_shipped_order_says_why_it_cannot_be_cancelled_and_what_to_do(new_page, shot):
+    world = build_world()
+    order = world.order(shipped=True)
+    page = new_page()
+    log_in(page, world.buyer.email, PASSWORD)
+    open_order(page, order)
+    expect(page.locator("#order-status")).to_have_text("Awaiting delivery")
+    why = page.locator("#why-not")
+    expect(why).to_contain_text("already shipped")
+    expect(why).to_contain_text("confirm receipt")
+    expect(page.get_by_role("link", name="Cancel Order")).to_have_count(0)
+    expect(page.get_by_text(order.tracking_number)).to_be_visible()
+    expect(page.locator("#cd-protection")).to_be_visible()
+    shot(page, "12-shipped-order-cannot-be-cancelled")
+
+
+def test_buyer_and_seller_exchange_messages_on_the_order_page(new_page, shot):
+    world = build_world()
+    order = world.order(paid=True)
+    buyer = new_page()
+    log_in(buyer, world.buyer.email, PASSWORD)
+    open_order(buyer, order)
+    buyer.get_by_label("Write a message").fill("Is it <i>waterproof</i>?")
+    buyer.get_by_role("button", name="Send").click()
+    thread = buyer.locator("#messages .thread")
+    expect(thread).to_contain_text("Is it <i>waterproof</i>?")  # shown as typed, not as HTML
+    expect(buyer.locator("#messages i")).to_have_count(0)
+
+    seller = new_page()
+    log_in(seller, world.seller.email, PASSWORD)
+    expect(seller.get_by_role("link", name=re.compile(r"^Messages"))).to_contain_text("1")
+    seller.get_by_role("link", name="Seller dashboard").click()
+    unread = seller.get_by_role("region", name=re.compile("Unread messages"))
+    expect(unread).to_contain_text("waterproof")
+    unread.get_by_role("link", name="Amina").click()
+    expect(seller.locator("#messages .thread")).to_contain_text("Is it <i>waterproof</i>?")
+    seller.get_by_label("Write a message").fill("Yes: IPX4, rain and sweat are fine.")
+    seller.get_by_role("button", name="Send").click()
+    expect(seller.locator("#messages .thread")).to_contain_text("IPX4")
+    shot(seller, "13-seller-replies")
+
+    buyer.reload()
+    expect(buyer.locator("#messages .thread")).to_contain_text("Yes: IPX4, rain and sweat are fine.")
+    shot(buyer, "14-buyer-reads-the-reply")
+
+
+def test_an_address_with_a_bad_postal_code_is_refused_with_the_field_highlighted(new_page, shot):
+    world = build_world()
+    page = new_page()
+    log_in(page, world.buyer.email, PASSWORD)
+    page.get_by_role("link", name="Addresses").click()
+    page.get_by_role("link", name=re.compile("Add an address", re.I)).click()
+    page.get_by_label("Country").select_option("DE")
+    page.get_by_label("Recipient name").fill("Amina Haddad")
+    page.get_by_label("Street address").fill("Unter den Linden 77")
+    page.get_by_label("City").fill("Berlin")
+    page.get_by_label("Postal code").fill("1O117")
+    page.get_by_label("Phone", exact=True).fill("+49 30 2270 0")
+    page.get_by_role("button", name="Save address").click()
+    postal = page.get_by_label(re.compile("Postal code"))
+    wrapper = page.locator(".field-error", has=postal)
+    expect(wrapper).to_be_visible()
+    expect(wrapper).to_contain_text(re.compile("postal code", re.I))
+    expect(postal).to_have_value("1O117")
+    expect(postal).to_have_attribute("aria-invalid", "true")
+    shot(page, "15-address-bad-postal-code")
+
+
+def test_the_cancel_flow_works_with_javascript_switched_off(new_page, shot):
+    world = build_world()
+    order = world.order(paid=True)
+    page = new_page(java_script_enabled=False)
+    log_in(page, world.buyer.email, PASSWORD)
+    open_order(page, order)
+    page.get_by_role("link", name="Cancel Order").click()  # without JavaScript the pop-up is a page
+    expect(page).to_have_url(re.compile(r"/cancel/$"))
+    page.get_by_role("button", name="Confirm Cancellation").click()  # no reason: the browser checks `required`
+    expect(page).to_have_url(re.compile(r"/cancel/$"))
+    page.get_by_role("radio", name="I found a better price elsewhere").check()
+    shot(page, "16-no-javascript-cancel-page")
+    page.get_by_role("button", name="Confirm Cancellation").click()
+    expect(page.locator("#order-status")).to_have_text("Awaiting cancellation")
+    expect(page.locator("#flash")).to_contain_text("sent to the seller")
+    page.get_by_role("button", name="Withdraw my request").click()
+    expect(page.locator("#order-status")).to_have_text("Awaiting shipment")
+
+
+def test_the_order_page_fits_a_phone(new_page, shot):
+    world = build_world()
+    order = world.order(paid=True)
+    page = new_page(phone=True)
+    log_in(page, world.buyer.email, PASSWORD)
+    page.goto(f"/orders/{order.number}/")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
+    page.get_by_role("link", name="Cancel Order").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    shot(page, "17-phone-cancel-pop-up", full_page=False)

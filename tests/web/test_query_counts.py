@@ -1,0 +1,82 @@
+"""No page issues more SQL as the number of orders, lines, messages or requests grows."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from souk.cancellations.services import order_cancel_by_buyer
+from souk.messaging.services import message_send
+from souk.orders.checkout import CheckoutLine, checkout
+from tests.factories import ProductFactory
+
+
+def queries(client, url: str) -> int:
+    """Queries of a second look at the page (the first one may mark messages read: one more UPDATE)."""
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        res = client.get(url)
+    assert res.status_code == 200, res.status_code
+    return len(ctx.captured_queries)
+
+
+def grow(world, n: int) -> None:
+    """n more orders: paid, some with a cancellation request, each with a message."""
+    for i in range(n):
+        order = world.order(paid=True)
+        message_send(sender=world.buyer, order_id=order.pk, body=f"Question {i}")
+        if i % 2:
+            order_cancel_by_buyer(buyer=world.buyer, order_id=order.pk, reason="changed_mind")
+
+
+@pytest.mark.parametrize("tab", ["", "awaiting_shipment", "awaiting_cancellation"])
+def test_my_orders_runs_the_same_queries_for_2_or_12_orders(world, as_buyer, tab, settings):
+    settings.SOUK = {**settings.SOUK, "MESSAGE_RATE_LIMIT": 1000}
+    url = reverse("orders:my_orders") + f"?status={tab}"
+    grow(world, 2)
+    few = queries(as_buyer, url)
+    grow(world, 10)
+    assert queries(as_buyer, url) == few
+
+
+def test_order_details_runs_the_same_queries_for_1_or_many_lines_messages_and_refunds(world, as_buyer, settings):
+    settings.SOUK = {**settings.SOUK, "MESSAGE_RATE_LIMIT": 1000}
+    small = world.order(paid=True)
+    message_send(sender=world.buyer, order_id=small.pk, body="hello")
+    order_cancel_by_buyer(buyer=world.buyer, order_id=small.pk, reason="changed_mind")
+    few = queries(as_buyer, reverse("orders:order_detail", args=[small.number]))
+
+    extra = [ProductFactory(store=world.store, price_minor=100 + i) for i in range(6)]
+    [big] = checkout(buyer=world.buyer, address_id=world.buyer.addresses.first().pk,
+                     lines=[CheckoutLine(world.product.pk, 1)] + [CheckoutLine(p.pk, 2) for p in extra],
+                     shipping={world.store.pk: world.option.pk})
+    from souk.payments.services import order_pay
+
+    order_pay(buyer=world.buyer, order_id=big.pk, method="card", token="tok_visa", idempotency_key="big")
+    for i in range(8):
+        message_send(sender=world.buyer if i % 2 else world.seller, order_id=big.pk, body=f"m{i}")
+    order_cancel_by_buyer(buyer=world.buyer, order_id=big.pk, reason="changed_mind")
+    grow(world, 3)
+    assert queries(as_buyer, reverse("orders:order_detail", args=[big.number])) == few
+
+
+def test_seller_dashboard_runs_the_same_queries_for_2_or_12_orders(world, as_seller, settings):
+    settings.SOUK = {**settings.SOUK, "MESSAGE_RATE_LIMIT": 1000}
+    grow(world, 2)
+    few = queries(as_seller, reverse("web:seller_dashboard"))
+    grow(world, 10)
+    assert queries(as_seller, reverse("web:seller_dashboard")) == few
+
+
+def test_seller_order_page_and_notifications_stay_constant(world, as_seller, settings):
+    settings.SOUK = {**settings.SOUK, "MESSAGE_RATE_LIMIT": 1000}
+    grow(world, 2)
+    first = world.order(paid=True)
+    order_cancel_by_buyer(buyer=world.buyer, order_id=first.pk, reason="changed_mind")
+    url = reverse("orders:seller_order_detail", args=[first.number])
+    few, few_notes = queries(as_seller, url), queries(as_seller, reverse("web:notifications"))
+    grow(world, 8)
+    assert queries(as_seller, url) == few
+    assert queries(as_seller, reverse("web:notifications")) == few_notes
