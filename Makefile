@@ -42,3 +42,8 @@ bench: install
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+## make screenshots: regenerate docs/screenshots/ by running the browser journeys in Chromium
+screenshots: install
+	scripts/ensure-system-packages
+	env -u DATABASE_URL SOUK_SCREENSHOTS=1 SOUK_FAST_PASSWORD_HASHER=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/browser

@@ -1,17 +1,15 @@
-"""The notifications list: the newest notifications of a user, with a link to their order."""
+"""The notifications list page: the user's notifications, newest first, a page at a time."""
 
 from __future__ import annotations
 
-from souk.notifications.models import Notification
+from souk.notifications.selectors import Page, notifications_for_user
 from souk.notifications.services import notifications_mark_all_read
 
-PAGE_SIZE = 50
+PAGE_SIZE = 30
 
 
-def latest(user) -> list[Notification]:
-    """The newest notifications with their order's number (one query)."""
-    return list(Notification.objects.filter(recipient=user).select_related("order", "order__store")
-                .order_by("-created_at", "-pk")[:PAGE_SIZE])
+def latest(user, *, cursor: str | None = None) -> Page:
+    return notifications_for_user(user=user, cursor=cursor, limit=PAGE_SIZE)
 
 
 def mark_all_read(user) -> int:

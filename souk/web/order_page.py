@@ -16,6 +16,8 @@ from django.urls import reverse
 from souk.cancellations.conf import setting as cancellation_setting
 from souk.cancellations.reasons import REJECT_REASONS, reasons_for
 from souk.cancellations.services import cancellation_options
+from souk.messaging.selectors import order_conversation
+from souk.messaging.services import conversation_mark_read
 from souk.orders.models import Order
 from souk.orders.status import Status
 from souk.payments.gateways.base import PaymentMethod
@@ -114,15 +116,9 @@ def conversation_panel(order: Order, user, *, side: str) -> dict[str, Any]:
 
     Opening the page reads the messages: the unread badge drops (one UPDATE, only when something was unread).
     """
-    try:
-        from souk.messaging.selectors import order_conversation
-    except ImportError:  # messaging's selectors have not landed yet
-        return {"messaging_ready": False}
-    from souk.messaging.services import conversation_mark_read
-
     view = order_conversation(user=user, order_id=order.pk)
     if view.conversation is not None and view.unread_count:
         conversation_mark_read(user=user, conversation_id=view.conversation.pk)
     name = "orders:message_send" if side == "buyer" else "orders:seller_message_send"
-    return {"messaging_ready": True, "thread": view.messages, "viewer_is_seller": side == "seller",
+    return {"thread": view.messages, "viewer_is_seller": side == "seller",
             "message_url": reverse(name, args=[order.number])}

@@ -55,4 +55,8 @@ def notifications(request: HttpRequest) -> HttpResponse:
         notifications_page.mark_all_read(request.user)
         messages.success(request, "All notifications marked as read.")
         return redirect("web:notifications")
-    return render(request, "notifications/list.html", {"items": notifications_page.latest(request.user)})
+    try:
+        page = notifications_page.latest(request.user, cursor=request.GET.get("cursor") or None)
+    except DomainError as exc:
+        return render(request, "notifications/list.html", {"page": None, "error": exc.message}, status=422)
+    return render(request, "notifications/list.html", {"page": page})

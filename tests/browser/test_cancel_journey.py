@@ -30,6 +30,8 @@ def wait_for_text(page, selector: str, text: str, *, seconds: float = 30) -> Non
 
 def test_buyer_cancels_a_paid_order_the_seller_approves_and_the_refund_arrives(new_page, worker, shot):
     world = build_world()
+    world.order(shipped=True)  # earlier orders, so My Orders and the dashboard look like real life
+    world.order(paid=True)
     order = world.order(paid=True)
 
     buyer = new_page()
