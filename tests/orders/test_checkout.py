@@ -220,3 +220,83 @@ def test_a_second_shipping_option_of_the_same_store_can_be_chosen(buyer, store_a
     ShippingRateFactory(option=express, cost_minor=1500, min_days=2, max_days=4)
     order = place(buyer, (store_a[1], 1), options={store_a[0].pk: express.pk})[0]
     assert (order.shipping_method, order.shipping_minor, order.protection_days) == ("Express", 1500, 30)
+
+
+def test_the_orders_checkout_returns_are_exactly_the_orders_it_saved(buyer, store_a, store_b,
+                                                                     django_assert_num_queries):
+    orders = place(buyer, (store_a[1], 2), (store_b[1], 1))
+    fields = [f.attname for f in Order._meta.concrete_fields]
+    for order in orders:
+        saved = Order.objects.get(pk=order.pk)
+        assert [getattr(order, f) for f in fields] == [getattr(saved, f) for f in fields]
+        assert order._state.adding is False
+        with django_assert_num_queries(0):
+            assert order.buyer.email == "buyer@example.com"
+    assert [ln.title for ln in Order.objects.get(store=store_a[0]).lines.all()] == [store_a[1].title]
+
+
+def test_a_clashing_order_number_is_drawn_again_and_only_one_order_is_placed(buyer, store_a, monkeypatch):
+    taken = place(buyer, (store_a[1], 1))[0].number
+    draws = iter([taken, "1234567890123456"])
+    monkeypatch.setattr("souk.orders.checkout.new_order_number", lambda: next(draws))
+    order = place(buyer, (store_a[1], 2))[0]
+    assert order.number == "1234567890123456"
+    assert Order.objects.filter(number=taken).count() == 1
+    assert Order.objects.count() == 2 and OrderLine.objects.count() == 2 and OrderEvent.objects.count() == 2
+    assert Product.objects.get(pk=store_a[1].pk).stock == 97
+
+
+def _after_reading(monkeypatch, change):
+    """Let `change()` happen between checkout's read and its write (another buyer, a seller's edit)."""
+    from souk.orders import checkout_sql
+
+    real_read = checkout_sql.read
+
+    def read_then_change(*args, **kwargs):
+        facts = real_read(*args, **kwargs)
+        change()
+        return facts
+
+    monkeypatch.setattr(checkout_sql, "read", read_then_change)
+
+
+@pytest.mark.postgres
+def test_stock_sold_between_reading_and_writing_names_the_line_and_writes_nothing(buyer, store_a, store_b,
+                                                                                   monkeypatch):
+    _after_reading(monkeypatch, lambda: Product.objects.filter(pk=store_b[1].pk).update(stock=1))
+    before = written()
+    with pytest.raises(OutOfStock) as err:
+        place(buyer, (store_a[1], 1), (store_b[1], 2))
+    assert err.value.field == "lines[1].quantity"
+    assert err.value.message == f"Only 1 of “{store_b[1].title}” left."
+    assert written() == (*before[:3], [100, 1])  # the other sale stands; this checkout wrote nothing
+
+
+@pytest.mark.postgres
+def test_a_price_changed_between_reading_and_writing_is_never_sold_at_the_old_price(buyer, store_a, monkeypatch):
+    _after_reading(monkeypatch, lambda: Product.objects.filter(pk=store_a[1].pk).update(price_minor=2500))
+    order = place(buyer, (store_a[1], 2))[0]
+    assert (order.subtotal_minor, order.lines.get().unit_price_minor) == (5000, 2500)
+    assert Product.objects.get(pk=store_a[1].pk).stock == 98
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_checkout_is_two_statements_alone_and_four_inside_a_transaction():
+    from django.db import transaction
+
+    from tests.factories import UserFactory
+
+    buyer = UserFactory()
+    address_id = AddressFactory(user=buyer).pk
+    store, first, option = shop(stock=1000)
+    products = [first] + [ProductFactory(store=store, stock=1000) for _ in range(9)]
+    for lines in ([CheckoutLine(first.pk, 1)], [CheckoutLine(p.pk, 2) for p in products]):
+        with CaptureQueriesContext(connection) as alone:
+            checkout(buyer=buyer, address_id=address_id, lines=lines, shipping={store.pk: option.pk})
+        with transaction.atomic(), CaptureQueriesContext(connection) as inside:
+            checkout(buyer=buyer, address_id=address_id, lines=lines, shipping={store.pk: option.pk})
+        assert len(alone.captured_queries) == 2
+        assert len(inside.captured_queries) == 4  # and a savepoint around the write
+    assert Order.objects.count() == 4
+    assert Product.objects.get(pk=first.pk).stock == 1000 - 1 - 1 - 2 - 2
