@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Path, Query, Router, Schema, Status
 
 from souk.messaging import schemas as s
 from souk.messaging import selectors, services
 
+MAX_ID = 2**63 - 1
 router = Router(tags=["messaging"])
 SENT = {201: s.ConversationOut, 429: s.RateLimitedOut}
 
 
 class PageParams(Schema):
-    before: int | None = None
-    limit: int | None = None
+    before: int | None = Field(None, ge=1, le=MAX_ID, description="a message id: show the messages before it")
+    limit: int | None = Field(None, ge=1, le=100)
 
 
 class ListParams(Schema):
-    cursor: str | None = None
-    limit: int = 20
+    cursor: str | None = Field(None, max_length=40)
+    limit: int = Field(20, ge=1, le=100)
 
 
 def _sent(request, view) -> Status:
@@ -67,7 +68,7 @@ def list_conversations(request, params: Query[ListParams]):
 
 
 @router.get("/conversations/{conversation_id}", response=s.ConversationOut, summary="One of your conversations")
-def conversation(request, conversation_id: int, params: Query[PageParams]):
+def conversation(request, params: Query[PageParams], conversation_id: int = Path(..., ge=1, le=MAX_ID)):
     view = selectors.conversation_detail(user=request.user, conversation_id=conversation_id,
                                          before=params.before, limit=params.limit)
     return s.conversation_out(view, request.user)
@@ -75,13 +76,13 @@ def conversation(request, conversation_id: int, params: Query[PageParams]):
 
 @router.post("/conversations/{conversation_id}/messages", response=SENT,
              summary="Reply in one of your conversations (how a seller answers a pre-purchase question)")
-def reply(request, conversation_id: int, payload: s.MessageIn):
+def reply(request, payload: s.MessageIn, conversation_id: int = Path(..., ge=1, le=MAX_ID)):
     services.message_send(sender=request.user, conversation_id=conversation_id, body=payload.body)
     return _sent(request, selectors.conversation_detail(user=request.user, conversation_id=conversation_id))
 
 
 @router.post("/conversations/{conversation_id}/read", response=s.ReadOut, summary="Mark a conversation read")
-def read_conversation(request, conversation_id: int):
+def read_conversation(request, conversation_id: int = Path(..., ge=1, le=MAX_ID)):
     return {"conversation_id": services.conversation_mark_read(user=request.user,
                                                                 conversation_id=conversation_id)}
 

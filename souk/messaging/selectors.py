@@ -152,6 +152,8 @@ def conversations_for_user(*, user, cursor: str | None = None, limit: int = 20) 
     if cursor:
         try:
             before = int(cursor)
+            if not 0 < before < 2**63:
+                raise ValueError(cursor)
         except ValueError:
             raise ValidationFailed("This page link is not valid; start from the first page.",
                                    code="invalid_cursor", field="cursor") from None

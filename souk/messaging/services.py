@@ -31,6 +31,9 @@ def _not_found() -> NotFound:
 def clean_body(body: str) -> str:
     """The body as stored: surrounding whitespace stripped, 1..BODY_MAX characters, otherwise 422 on `body`."""
     body = (body or "").strip()
+    if "\x00" in body:
+        raise ValidationFailed("A message cannot contain NUL characters.", code="invalid_characters",
+                               field="body")
     if not body:
         raise ValidationFailed("Write a message first.", code="message_empty", field="body")
     if len(body) > BODY_MAX:

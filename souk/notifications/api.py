@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Path, Query, Router, Schema, Status
 
 from souk.notifications import schemas as s
 from souk.notifications import selectors, services
 
+MAX_ID = 2**63 - 1
 router = Router(tags=["notifications"])
 
 
 class ListParams(Schema):
-    cursor: str | None = None
-    limit: int = 20
+    cursor: str | None = Field(None, max_length=40)
+    limit: int = Field(20, ge=1, le=100)
     unread: bool = False
 
 
 class DeliveryParams(Schema):
-    cursor: str | None = None
-    limit: int = 50
-    state: str | None = None
+    cursor: str | None = Field(None, max_length=40)
+    limit: int = Field(50, ge=1, le=100)
+    state: str | None = Field(None, max_length=16, description="pending, delivered or failed")
 
 
 @router.get("/notifications", response=s.NotificationPageOut, summary="Your notifications, newest first")
@@ -41,7 +42,7 @@ def read_all(request):
 
 @router.post("/notifications/{notification_id}/read", response=s.NotificationOut,
              summary="Mark one notification read")
-def read_one(request, notification_id: int):
+def read_one(request, notification_id: int = Path(..., ge=1, le=MAX_ID)):
     notification = services.notification_mark_read(user=request.user, notification_id=notification_id)
     return s.notification_out(notification)
 
@@ -63,14 +64,14 @@ def create_webhook(request, payload: s.WebhookIn):
 
 @router.delete("/staff/webhooks/{endpoint_id}", response={204: None},
                summary="Deactivate a webhook endpoint (staff); its delivery log stays")
-def delete_webhook(request, endpoint_id: int):
+def delete_webhook(request, endpoint_id: int = Path(..., ge=1, le=MAX_ID)):
     services.webhook_endpoint_delete(actor=request.user, endpoint_id=endpoint_id)
     return Status(204, None)
 
 
 @router.get("/staff/webhooks/{endpoint_id}/deliveries", response=s.DeliveryPageOut,
             summary="An endpoint's delivery log, newest first (staff)")
-def webhook_deliveries(request, endpoint_id: int, params: Query[DeliveryParams]):
+def webhook_deliveries(request, params: Query[DeliveryParams], endpoint_id: int = Path(..., ge=1, le=MAX_ID)):
     page = selectors.webhook_deliveries(user=request.user, endpoint_id=endpoint_id, cursor=params.cursor,
                                         limit=params.limit, state=params.state)
     return {"items": [s.delivery_out(d) for d in page.items], "next_cursor": page.next_cursor}

@@ -23,7 +23,7 @@ def _before(cursor: str | None) -> int | None:
         value = int(cursor)
     except ValueError:
         value = 0
-    if value <= 0:
+    if not 0 < value < 2**63:
         raise ValidationFailed("This page link is not valid; start from the first page.", code="invalid_cursor",
                                field="cursor")
     return value

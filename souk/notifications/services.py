@@ -175,6 +175,9 @@ def _require_staff(user) -> None:
 
 def _check_endpoint_input(url: str, kinds: list[str], description: str) -> tuple[str, list[str], str]:
     errors = ErrorCollector()
+    if any("\x00" in (text or "") for text in [url, description, *(kinds or [])]):
+        errors.add("url", "invalid_characters", "NUL characters are not allowed.")
+        errors.raise_if_any()
     url = (url or "").strip()
     parts = urlsplit(url)
     if not url:

@@ -116,3 +116,15 @@ def test_a_pre_purchase_question_and_the_sellers_reply(buyer):
 def test_a_bad_conversation_cursor_answers_422(buyer, cursor):
     response = client_for(buyer).get(f"/api/conversations?cursor={cursor}")
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "cursor"
+
+
+def test_a_nul_character_in_a_body_is_refused_and_nothing_is_written(order):
+    response = post(client_for(order.buyer), f"/api/orders/{order.number}/messages", {"body": "a\x00b"})
+    assert response.status_code == 422
+    assert not Message.objects.exists()
+
+
+@pytest.mark.parametrize("url", ["/api/conversations/0", "/api/conversations/9223372036854775808",
+                                 "/api/orders/1/messages?before=0", "/api/conversations?limit=1000"])
+def test_out_of_range_ids_and_limits_answer_422(buyer, url):
+    assert client_for(buyer).get(url).status_code == 422

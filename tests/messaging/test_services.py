@@ -214,3 +214,9 @@ def test_an_order_buyer_who_owns_no_store_and_a_second_order_get_separate_conver
     message_send(sender=buyer, order_id=order.pk, body="about the first")
     message_send(sender=buyer, order_id=second.pk, body="about the second")
     assert Conversation.objects.filter(order__isnull=False).count() == 2
+
+
+def test_a_nul_character_is_refused_by_the_service_on_the_body_field(order):
+    with pytest.raises(ValidationFailed) as exc:
+        message_send(sender=order.buyer, order_id=order.pk, body="a\x00b")
+    assert (exc.value.code, exc.value.field) == ("invalid_characters", "body")
