@@ -214,3 +214,27 @@ def test_a_deleted_endpoint_gets_nothing_more(buyer, endpoint_for):
         assert deliver_due_webhooks() == 0
     assert receiver.requests == []
     assert WebhookDelivery.objects.get().state == "failed"
+
+
+def test_an_email_whose_worker_died_is_sent_once_more_after_the_lease(buyer):
+    notify(kind="order_cancelled", recipients=buyer, title="Cancelled", body="")
+    now = timezone.now()
+    [claimed] = delivery._claim(EmailMessage, ids=None, now=now, limit=10)  # worker A claims, then dies
+    with SmtpServer() as smtp, smtp_settings(smtp.port):
+        assert deliver_due_emails(now=now + timedelta(seconds=30)) == 0  # A's lease still runs
+        assert deliver_due_emails(now=now + timedelta(seconds=61)) == 1
+        assert deliver_due_emails(now=now + timedelta(days=1)) == 0
+        assert [m.rcpt_tos for m in smtp.messages] == [[buyer.email]]
+    email = EmailMessage.objects.get()
+    assert (email.state, email.attempts) == ("sent", 2)
+    assert delivery._still_ours(EmailMessage, claimed).update(state="failed") == 0
+
+
+def test_the_header_badges_cost_two_queries(order, django_assert_num_queries):
+    from souk.messaging.services import message_send
+    from souk.notifications.selectors import header_counts
+
+    message_send(sender=order.buyer, order_id=order.pk, body="hello")
+    seller = order.store.owner
+    with django_assert_num_queries(2):
+        assert header_counts(user=seller) == {"messages": 1, "notifications": 1}
