@@ -63,27 +63,28 @@ class StoreDailyStats(models.Model):
     store = models.ForeignKey("catalog.Store", on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text="UTC day")
     # Ratings of reviews written that day (review_create).
-    ratings_count = models.PositiveIntegerField(default=0)
-    ratings_positive = models.PositiveIntegerField(default=0)
-    ratings_neutral = models.PositiveIntegerField(default=0)
-    ratings_negative = models.PositiveIntegerField(default=0)
-    overall_sum = models.PositiveIntegerField(default=0)
-    item_as_described_sum = models.PositiveIntegerField(default=0)
-    communication_sum = models.PositiveIntegerField(default=0)
-    shipping_speed_sum = models.PositiveIntegerField(default=0)
+    ratings_count = models.PositiveIntegerField(default=0, db_default=0)
+    ratings_positive = models.PositiveIntegerField(default=0, db_default=0)
+    ratings_neutral = models.PositiveIntegerField(default=0, db_default=0)
+    ratings_negative = models.PositiveIntegerField(default=0, db_default=0)
+    overall_sum = models.PositiveIntegerField(default=0, db_default=0)
+    item_as_described_sum = models.PositiveIntegerField(default=0, db_default=0)
+    communication_sum = models.PositiveIntegerField(default=0, db_default=0)
+    shipping_speed_sum = models.PositiveIntegerField(default=0, db_default=0)
     # Orders placed that day (the sweep).
-    orders_placed = models.PositiveIntegerField(default=0)
-    orders_paid = models.PositiveIntegerField(default=0, help_text="of those placed that day, paid ever")
+    orders_placed = models.PositiveIntegerField(default=0, db_default=0)
+    orders_paid = models.PositiveIntegerField(default=0, db_default=0, help_text="of those placed that day, paid ever")
     seller_fault_cancelled = models.PositiveIntegerField(
-        default=0, help_text="of those placed that day, orders with a seller-fault cancellation")
+        default=0, db_default=0, help_text="of those placed that day, orders with a seller-fault cancellation")
     # Orders whose ship-by fell that day (the sweep).
-    shipments_due = models.PositiveIntegerField(default=0, help_text="shipped, or still unshipped at ship-by")
-    shipped_on_time = models.PositiveIntegerField(default=0, help_text="shipped no later than ship-by")
+    shipments_due = models.PositiveIntegerField(default=0, db_default=0, help_text="shipped, or still unshipped at ship-by")
+    shipped_on_time = models.PositiveIntegerField(default=0, db_default=0, help_text="shipped no later than ship-by")
     # Refunds settled that day (the sweep).
-    refunds_settled = models.PositiveIntegerField(default=0)
-    refund_seconds_sum = models.BigIntegerField(default=0)
-    refund_histogram = models.JSONField(default=dict, blank=True,
-                                        help_text="{bucket index: count}; buckets in reputation.policy")
+    refunds_settled = models.PositiveIntegerField(default=0, db_default=0)
+    refund_seconds_sum = models.BigIntegerField(default=0, db_default=0)
+    refund_histogram = models.JSONField(null=True, blank=True, default=dict,
+                                        help_text="{bucket index: count}; buckets in reputation.policy; "
+                                                  "NULL (as left by the set-based rebuild) = no refunds")
 
     class Meta:
         ordering = ["store", "day"]

@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -125,16 +125,16 @@ def recompute_days(*, store_id: int, days: Iterable[date], now: datetime | None 
     return len(rows)
 
 
-def _file_refunds(order_ids: Iterable[int]) -> list[tuple[int, date]]:
-    """Records the settled refunds of these orders as RefundFacts; returns their (store, day)s."""
+def _file_refunds(refunds) -> list[tuple[int, date]]:
+    """Records these (settled) refunds as RefundFacts; returns their (store, day)s."""
     facts = [RefundFact(refund_id=pk, store_id=store_id, settled_on=utc_day(settled),
                         seconds=max(0, int((settled - created).total_seconds())))
-             for pk, store_id, created, settled in Refund.objects.filter(
-                 order_id__in=list(order_ids), state=Refund.State.SUCCEEDED, settled_at__isnull=False)
-             .values_list("pk", "order__store_id", "created_at", "settled_at")]
+             for pk, store_id, created, settled in refunds.filter(
+                 state=Refund.State.SUCCEEDED, settled_at__isnull=False)
+             .values_list("pk", "order__store_id", "created_at", "settled_at").iterator(chunk_size=5000)]
     if facts:
         RefundFact.objects.bulk_create(facts, update_conflicts=True, unique_fields=["refund_id"],
-                                       update_fields=["store", "settled_on", "seconds"])
+                                       update_fields=["store", "settled_on", "seconds"], batch_size=5000)
     return [(f.store_id, f.settled_on) for f in facts]
 
 
@@ -163,7 +163,7 @@ def rollup_events(*, now: datetime | None = None, batch: int | None = None,
             if ship_by is not None:
                 dirty[store_id].add(utc_day(ship_by))
         refunded = {order_id for _, order_id, kind in events if kind.startswith("refund")}
-        for store_id, day in _file_refunds(refunded) if refunded else []:
+        for store_id, day in _file_refunds(Refund.objects.filter(order_id__in=refunded)) if refunded else []:
             dirty[store_id].add(day)
         for store_id, days in dirty.items():
             recompute_days(store_id=store_id, days=days, now=now)
@@ -174,41 +174,57 @@ def rollup_events(*, now: datetime | None = None, batch: int | None = None,
 
 # --- Everything from scratch ------------------------------------------------------------------
 
-def rebuild_stats(*, now: datetime | None = None, chunk: int = 5000) -> int:
-    """Recomputes every store's daily stats (ratings and order facts) with set-based queries.
+def _upsert_from(qs, columns: list[str]) -> None:
+    """INSERT INTO the stats table the rows of `qs` (a values() query whose output is store_id, day,
+    then `columns`), updating `columns` where a (store, day) row exists. One statement, set-based:
+    the ORM writes the SELECT for the database in use."""
+    table = StoreDailyStats._meta.db_table
+    select, params = qs.query.sql_with_params()
+    names = ", ".join(["store_id", "day", *columns])
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
+    sql = (f"INSERT INTO {table} ({names}) SELECT * FROM ({select}) AS q WHERE true "
+           f"ON CONFLICT (store_id, day) DO UPDATE SET {updates}")
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
 
-    For a bulk import or a repair; the sweep then carries on from the newest event. Returns rows written.
+
+def rebuild_stats(*, now: datetime | None = None) -> int:
+    """Recomputes every store's daily stats (ratings and order facts) with set-based statements.
+
+    For a bulk import or a repair, with writers quiet (a review counted while it runs may be lost);
+    the sweep then carries on from the newest event. Returns the number of rows.
     """
     now = now or timezone.now()
     with transaction.atomic():
         RollupCursor.objects.bulk_create([RollupCursor(name=CURSOR)], ignore_conflicts=True)
         cursor = RollupCursor.objects.select_for_update().get(name=CURSOR)
         cursor.last_id = OrderEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-        rows: dict[tuple[int, date], dict] = defaultdict(lambda: {**_empty(), **dict.fromkeys(RATING_COLUMNS, 0)})
-        for r in (Order.objects.annotate(day=TruncDate("created_at", tzinfo=UTC)).values("store_id", "day")
-                  .order_by().annotate(placed=Count("pk"), paid=Count("pk", filter=Q(paid_at__isnull=False)),
-                                       sfc=Count("pk", filter=_seller_fault()))):
-            rows[(r["store_id"], r["day"])].update(orders_placed=r["placed"], orders_paid=r["paid"],
-                                                   seller_fault_cancelled=r["sfc"])
-        for r in (Order.objects.filter(ship_by__isnull=False).annotate(day=TruncDate("ship_by", tzinfo=UTC))
-                  .values("store_id", "day").order_by()
-                  .annotate(due=Count("pk", filter=_ship_due(now)), on_time=Count("pk", filter=_on_time()))):
-            rows[(r["store_id"], r["day"])].update(shipments_due=r["due"], shipped_on_time=r["on_time"])
-        RefundFact.objects.all().delete()
-        refunded = Refund.objects.filter(state=Refund.State.SUCCEEDED, settled_at__isnull=False)
-        _file_refunds(refunded.values_list("order_id", flat=True).distinct())
-        for store_id, day, seconds in RefundFact.objects.values_list("store_id", "settled_on", "seconds").iterator():
-            _add_refund(rows[(store_id, day)], seconds)
-        for r in (Review.objects.annotate(day=TruncDate("created_at", tzinfo=UTC)).values("store_id", "day")
-                  .order_by().annotate(n=Count("pk"), pos=Count("pk", filter=Q(overall__gte=4)),
-                                       neu=Count("pk", filter=Q(overall=3)), neg=Count("pk", filter=Q(overall__lte=2)),
-                                       **{f"s_{name}": Sum(name) for name in RATING_FIELDS})):
-            rows[(r["store_id"], r["day"])].update(
-                ratings_count=r["n"], ratings_positive=r["pos"], ratings_neutral=r["neu"], ratings_negative=r["neg"],
-                **{f"{name}_sum": r[f"s_{name}"] for name in RATING_FIELDS})
         StoreDailyStats.objects.all().delete()
-        objs = [StoreDailyStats(store_id=store_id, day=day, **cols) for (store_id, day), cols in rows.items()]
-        for i in range(0, len(objs), chunk):
-            StoreDailyStats.objects.bulk_create(objs[i:i + chunk])
+        RefundFact.objects.all().delete()
+        _upsert_from(Order.objects.annotate(day=TruncDate("created_at", tzinfo=UTC)).values("store_id", "day")
+                     .order_by().annotate(placed=Count("pk"), paid=Count("pk", filter=Q(paid_at__isnull=False)),
+                                          sfc=Count("pk", filter=_seller_fault())),
+                     ["orders_placed", "orders_paid", "seller_fault_cancelled"])
+        _upsert_from(Order.objects.filter(ship_by__isnull=False).annotate(day=TruncDate("ship_by", tzinfo=UTC))
+                     .values("store_id", "day").order_by()
+                     .annotate(due=Count("pk", filter=_ship_due(now)), on_time=Count("pk", filter=_on_time())),
+                     ["shipments_due", "shipped_on_time"])
+        _upsert_from(Review.objects.annotate(day=TruncDate("created_at", tzinfo=UTC)).values("store_id", "day")
+                     .order_by().annotate(n=Count("pk"), pos=Count("pk", filter=Q(overall__gte=4)),
+                                          neu=Count("pk", filter=Q(overall=3)),
+                                          neg=Count("pk", filter=Q(overall__lte=2)),
+                                          **{f"s_{name}": Sum(name) for name in RATING_FIELDS}),
+                     RATING_COLUMNS)
+        _file_refunds(Refund.objects.all())
+        refunds: dict[tuple[int, date], dict] = defaultdict(_empty)
+        for store_id, day, seconds in RefundFact.objects.values_list("store_id", "settled_on", "seconds").iterator(
+                chunk_size=5000):
+            _add_refund(refunds[(store_id, day)], seconds)
+        StoreDailyStats.objects.bulk_create(
+            [StoreDailyStats(store_id=store_id, day=day, refunds_settled=r["refunds_settled"],
+                             refund_seconds_sum=r["refund_seconds_sum"], refund_histogram=r["refund_histogram"])
+             for (store_id, day), r in refunds.items()],
+            update_conflicts=True, unique_fields=["store", "day"],
+            update_fields=["refunds_settled", "refund_seconds_sum", "refund_histogram"], batch_size=5000)
         cursor.save(update_fields=["last_id", "updated_at"])
-    return len(objs)
+    return StoreDailyStats.objects.count()

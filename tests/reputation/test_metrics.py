@@ -232,3 +232,19 @@ def test_store_metrics_is_one_query_whatever_the_number_of_orders(customer, shop
     assert m.orders_paid == expected_paid
     with django_assert_num_queries(2):  # the store by slug, its stats rows
         assert Client().get("/api/stores/alpha-gadgets/metrics").status_code == 200
+
+
+def test_rebuilding_keeps_ratings_refunds_and_shipping_as_the_incremental_paths_left_them(customer, shop):
+    store, product = shop
+    review_at(customer, product, NOW - 3 * DAY, 4, 3, 5, 2)
+    review_at(customer, product, NOW - DAY, 2, 1, 5, 4)
+    order = place(customer, product, at=NOW - 30 * DAY)
+    pay(order, at=NOW - 30 * DAY)
+    start = NOW - 20 * DAY
+    _refund(order, created=start, settled=start + timedelta(hours=5), key=1)
+    _refund(order, created=start, settled=start + timedelta(days=4), key=2)
+    roll_up()
+    incremental = store_metrics(store_id=store.pk, now=NOW)
+    assert (incremental.ratings_count, incremental.refunds_settled, incremental.shipments_due) == (2, 2, 3)
+    rebuild_stats(now=NOW)
+    assert store_metrics(store_id=store.pk, now=NOW) == incremental
