@@ -19,6 +19,7 @@ through Django's cursor wrapper, so query logging and `CaptureQueriesContext` se
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,20 +49,24 @@ def _t(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+# Ids travel as JSON arrays: PostgreSQL then estimates the same row counts whatever the
+# values, so the prepared statement's generic plan is as good as a custom one and is kept
+# (with `= ANY(array)` it estimated from each array's length and re-planned every time).
+_IDS = "(SELECT x::bigint FROM json_array_elements_text(%s::json) AS x)"
 READ_SQL = f"""
 SELECT {", ".join(f"a.{connection.ops.quote_name(k)}" for k in SNAPSHOT_KEYS)},
   (SELECT json_agg(json_build_array(p.id, p.store_id, p.title, p.price_minor, p.currency, p.stock, p.is_active,
                                     s.is_active, s.currency, s.handling_days, s.name))
      FROM {_t(Product)} p JOIN {_t(Store)} s ON s.id = p.store_id
-    WHERE p.id = ANY(%s::bigint[])),
+    WHERE p.id IN {_IDS}),
   (SELECT json_agg(json_build_array(o.id, o.store_id, o.name, o.carrier, o.protection_days, o.is_active,
                                     h.cost_minor, h.min_days, h.max_days, w.cost_minor, w.min_days, w.max_days))
      FROM {_t(ShippingOption)} o
      LEFT JOIN {_t(ShippingRate)} h ON h.option_id = o.id AND h.country = a.country
      LEFT JOIN {_t(ShippingRate)} w ON w.option_id = o.id AND w.country = ''
-    WHERE o.id = ANY(%s::bigint[])),
+    WHERE o.id IN {_IDS}),
   (SELECT json_agg(json_build_array(sp.product_id, sp.name, sp.value) ORDER BY sp.product_id, sp.position, sp.id)
-     FROM {_t(ProductSpec)} sp WHERE sp.product_id = ANY(%s::bigint[]))
+     FROM {_t(ProductSpec)} sp WHERE sp.product_id IN {_IDS})
 FROM (SELECT 1) AS one LEFT JOIN {_t(Address)} a ON a.id = %s AND a.user_id = %s
 """
 
@@ -98,10 +103,19 @@ SELECT o.id, o.store_id, 1 / ((SELECT count(*) FROM upd) = %s)::integer AS every
 # lines: that error undoes the whole statement, and the caller takes the locked path.
 
 
+# Django opens psycopg connections with `prepare_threshold=None` (no statement is ever
+# prepared, so that transaction-mode poolers keep working). Our cursor asks for preparation
+# explicitly, which psycopg honours only when the threshold is a number: we set one so high
+# that nothing but an explicit request ever prepares (Django's own cursors bind client-side
+# and never prepare anyway). Behind a transaction-mode pooler, set SOUK_CHECKOUT_PREPARE=0.
+_ONLY_WHEN_ASKED = 2**31
+PREPARE = os.environ.get("SOUK_CHECKOUT_PREPARE", "1") != "0"
+
+
 class _PreparedCursor(ServerBindingCursor):
     """Django's server-side-binding cursor, preparing every statement on first use."""
 
-    def execute(self, query, params=None, *, prepare=True, binary=None):  # noqa: ANN001, ANN201
+    def execute(self, query, params=None, *, prepare=PREPARE, binary=None):  # noqa: ANN001, ANN201
         return super().execute(query, params, prepare=prepare, binary=binary)
 
 
@@ -110,6 +124,8 @@ def cursor():
     db = connections[DEFAULT_DB_ALIAS]
     db.ensure_connection()
     db.validate_thread_sharing()
+    if PREPARE and db.connection.prepare_threshold is None:
+        db.connection.prepare_threshold = _ONLY_WHEN_ASKED
     raw = _PreparedCursor(db.connection)
     return db.make_debug_cursor(raw) if db.queries_logged else db.make_cursor(raw)
 
@@ -125,7 +141,8 @@ class Facts:
 
 
 def read(cursor, *, buyer_id: int, address_id: int, product_ids: list[int], option_ids: list[int]) -> Facts:
-    cursor.execute(READ_SQL, (product_ids, option_ids, product_ids, address_id, buyer_id))
+    products_json = _json(product_ids)
+    cursor.execute(READ_SQL, (products_json, _json(option_ids), products_json, address_id, buyer_id))
     row = cursor.fetchone()
     n = len(SNAPSHOT_KEYS)
     snapshot = dict(zip(SNAPSHOT_KEYS, row[:n], strict=True)) if row[0] is not None else None
