@@ -38,10 +38,8 @@ def per_operation(prepare: Callable[[int], Callable[[], Any]]) -> Callable[[int]
 def _client(fn: Callable, index: int, seconds: float, barrier: threading.Barrier, queue) -> None:
     import django
 
-    django.setup()
-    from django.db import connections
-
     try:
+        django.setup()
         if getattr(fn, "per_operation", False):
             op = fn(index)
             barrier.wait(BARRIER_TIMEOUT)
@@ -60,6 +58,8 @@ def _client(fn: Callable, index: int, seconds: float, barrier: threading.Barrier
         barrier.abort()  # the others stop waiting; the parent sees this process's exit code
         raise
     finally:
+        from django.db import connections
+
         connections.close_all()
 
 

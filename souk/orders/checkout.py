@@ -96,6 +96,13 @@ def _check_shape(lines: list[CheckoutLine], shipping: dict[Any, Any]) -> dict[in
     return choice
 
 
+_BIGINT = range(-(2**63), 2**63)
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _address_not_found() -> NotFound:
     return NotFound("Choose an address from your address book.", code="address_not_found", field="address_id")
 
@@ -256,12 +263,13 @@ def _place_fast(*, buyer, address_id: int, lines: list[CheckoutLine], choice: di
     """PostgreSQL: one read, the rules, one write. None when the write found the stock moved."""
     from souk.orders import checkout_sql  # noqa: PLC0415 - imports the PostgreSQL driver
 
-    if not isinstance(address_id, int) or isinstance(address_id, bool):
+    if not _is_id(address_id) or address_id not in _BIGINT:
         raise _address_not_found()
-    ids = [line.product_id for line in lines]
+    # An id no bigint column can hold matches no row (as it does through the ORM).
+    ids = [line.product_id for line in lines if line.product_id in _BIGINT]
     with checkout_sql.cursor() as cursor:
         facts = checkout_sql.read(cursor, buyer_id=buyer.pk, address_id=address_id, product_ids=ids,
-                                  option_ids=list(choice.values()))
+                                  option_ids=[o for o in choice.values() if o in _BIGINT])
         if facts.snapshot is None:
             raise _address_not_found()
         store_names = _check_products(lines, facts.products, choice)
@@ -314,7 +322,7 @@ def _reserve_stock(wanted: list[tuple[int, int]]) -> set[int]:
 def _place(*, buyer, address_id: int, lines: list[CheckoutLine], choice: dict[int, int],
            now: datetime) -> list[Order]:
     """The locked path: products locked in id order, so what it reads is what it writes."""
-    address = Address.objects.filter(pk=address_id, user=buyer).first() if isinstance(address_id, int) else None
+    address = Address.objects.filter(pk=address_id, user=buyer).first() if _is_id(address_id) else None
     if address is None:
         raise _address_not_found()
 

@@ -300,3 +300,17 @@ def test_on_postgresql_a_checkout_is_two_statements_alone_and_four_inside_a_tran
         assert len(inside.captured_queries) == 4  # and a savepoint around the write
     assert Order.objects.count() == 4
     assert Product.objects.get(pk=first.pk).stock == 1000 - 1 - 1 - 2 - 2
+
+
+@pytest.mark.postgres
+def test_ids_no_database_column_can_hold_are_unknown_products_and_options(buyer, store_a):
+    store, gadget, option = store_a
+    with pytest.raises(ValidationFailed) as err:
+        checkout(buyer=buyer, address_id=buyer.addresses.get().pk, lines=[CheckoutLine(2**70, 1)],
+                 shipping={store.pk: option.pk})
+    assert (err.value.field, err.value.code) == ("lines[0].product_id", "product_unavailable")
+    with pytest.raises(ValidationFailed) as err:
+        place(buyer, (gadget, 1), options={store.pk: 2**70})
+    assert (err.value.field, err.value.code) == (f"shipping.{store.pk}", "invalid_shipping_option")
+    with pytest.raises(NotFound):
+        checkout(buyer=buyer, address_id=2**70, lines=[CheckoutLine(gadget.pk, 1)], shipping={store.pk: option.pk})
