@@ -52,6 +52,28 @@ def feedback_class(overall: int) -> str:
     return "neutral" if overall == 3 else "negative"
 
 
+@dataclass(frozen=True)
+class ReviewDecision:
+    allowed: bool
+    code: str          # "" when allowed; else order_not_completed / review_window_closed / already_reviewed
+    why_not: str       # the sentence the page and the API show
+    closes_at: datetime | None
+
+
+def decide_review(*, status: str, completed_at: datetime | None, already_reviewed: bool, now: datetime,
+                  window_days: int) -> ReviewDecision:
+    """May the buyer review this order now? The same rule review_create enforces, for pages to show."""
+    if status != "completed" or completed_at is None:
+        return ReviewDecision(False, "order_not_completed", "You can review an order once it is completed.", None)
+    closes_at = completed_at + timedelta(days=window_days)
+    if already_reviewed:
+        return ReviewDecision(False, "already_reviewed", "You have already reviewed this order.", closes_at)
+    if now > closes_at:
+        return ReviewDecision(False, "review_window_closed",
+                              f"Reviews close {window_days} days after an order completes.", closes_at)
+    return ReviewDecision(True, "", "", closes_at)
+
+
 # --- Windows -------------------------------------------------------------------------
 
 def utc_day(moment: datetime) -> date:

@@ -15,6 +15,7 @@ from souk.reputation.models import Review, StoreDailyStats
 from souk.reputation.policy import (
     RATING_FIELDS,
     average,
+    decide_review,
     duration_label,
     median_upper_edge,
     merge_histograms,
@@ -179,3 +180,23 @@ def review_row(*, review_id: int, **visibility) -> ReviewRow:
     if row is None:
         raise NotFound("Review not found.", code="review_not_found")
     return ReviewRow(*row[:9], buyer_name=masked_name(*row[9:]))
+
+
+@dataclass(frozen=True)
+class OrderReview:
+    """What an order page shows about reviewing it: the form (allowed), the review, or why not."""
+
+    allowed: bool
+    why_not: str
+    code: str
+    closes_at: datetime | None
+    review: ReviewRow | None
+
+
+def order_review(*, order, now: datetime | None = None) -> OrderReview:
+    """For the order's page (the caller already checked the order is the viewer's): one query."""
+    row = Review.objects.filter(order_id=order.pk).values_list(*_REVIEW_FIELDS).first()
+    review = ReviewRow(*row[:9], buyer_name=masked_name(*row[9:])) if row else None
+    d = decide_review(status=order.status, completed_at=order.completed_at, already_reviewed=review is not None,
+                      now=now or timezone.now(), window_days=setting("REVIEW_WINDOW_DAYS"))
+    return OrderReview(allowed=d.allowed, why_not=d.why_not, code=d.code, closes_at=d.closes_at, review=review)

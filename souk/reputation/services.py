@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from souk.core.errors import Conflict, ErrorCollector, NotFound
 from souk.orders.models import Order
-from souk.orders.status import Status
 from souk.reputation import stats
 from souk.reputation.conf import setting
 from souk.reputation.models import Review
-from souk.reputation.policy import RATING_FIELDS, check_ratings, check_text, utc_day
+from souk.reputation.policy import RATING_FIELDS, check_ratings, check_text, decide_review, utc_day
 
 
-def _already_reviewed() -> Conflict:
+def _already_reviewed() -> Conflict:  # the race: a twin request inserted first
     return Conflict("You have already reviewed this order.", code="already_reviewed")
 
 
@@ -40,14 +39,11 @@ def review_create(*, buyer, order_id: int, overall: int, item_as_described: int,
         check_ratings(ratings, errors)
         text = check_text(text, errors)
         errors.raise_if_any()
-        if order.status != Status.COMPLETED or order.completed_at is None:
-            raise Conflict("You can review an order once it is completed.", code="order_not_completed")
-        window = timedelta(days=setting("REVIEW_WINDOW_DAYS"))
-        if now > order.completed_at + window:
-            raise Conflict(f"Reviews close {window.days} days after an order completes.",
-                           code="review_window_closed")
-        if Review.objects.filter(order_id=order.pk).exists():
-            raise _already_reviewed()
+        decision = decide_review(status=order.status, completed_at=order.completed_at, now=now,
+                                 already_reviewed=Review.objects.filter(order_id=order.pk).exists(),
+                                 window_days=setting("REVIEW_WINDOW_DAYS"))
+        if not decision.allowed:
+            raise Conflict(decision.why_not, code=decision.code)
         try:
             with transaction.atomic():
                 review = Review.objects.create(order_id=order.pk, store_id=order.store_id, buyer=buyer, text=text,

@@ -177,3 +177,18 @@ def test_store_reviews_are_listed_newest_first_a_page_at_a_time(customer, shop):
 def test_an_unknown_store_has_no_reviews_page(db):
     assert api(None, "get", "/api/stores/nobody/reviews").status_code == 404
     assert api(None, "get", "/api/stores/nobody/metrics").status_code == 404
+
+
+def test_the_order_page_learns_whether_and_until_when_the_buyer_may_review(customer, shop):
+    from souk.reputation.selectors import order_review
+
+    order = completed_order(customer, shop[1], completed_at=NOW)
+    state = order_review(order=order, now=NOW + timedelta(days=2))
+    assert (state.allowed, state.closes_at, state.review) == (True, NOW + timedelta(days=30), None)
+    assert order_review(order=order, now=NOW + timedelta(days=31)).code == "review_window_closed"
+    review_create(buyer=customer, order_id=order.pk, overall=4, item_as_described=4, communication=4,
+                  shipping_speed=4, now=NOW + timedelta(days=2))
+    state = order_review(order=order, now=NOW + timedelta(days=3))
+    assert (state.allowed, state.code, state.review.overall) == (False, "already_reviewed", 4)
+    unpaid = place(customer, shop[1], at=NOW)
+    assert order_review(order=unpaid, now=NOW).why_not == "You can review an order once it is completed."
