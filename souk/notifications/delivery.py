@@ -156,15 +156,23 @@ def deliver_due_webhooks(*, ids: list[int] | None = None, now: datetime | None =
     if not rows:
         return 0
     endpoints = WebhookEndpoint.objects.in_bulk({r.endpoint_id for r in rows})
+    unreachable: set[int] = set()
     for row in rows:
         endpoint = endpoints.get(row.endpoint_id)
         if endpoint is None or not endpoint.active:
             _still_ours(WebhookDelivery, row).update(state=WebhookDelivery.State.FAILED,
                                                      last_error="endpoint deleted")
             continue
+        if row.endpoint_id in unreachable:
+            # Do not wait out another timeout on an endpoint that just failed to answer:
+            # hand the row back untried (the attempt is not counted) for the next round.
+            _still_ours(WebhookDelivery, row).update(attempts=row.attempts - 1,
+                                                     next_attempt_at=now + backoff(1))
+            continue
         try:
             status = post_webhook(endpoint, row)
         except Exception as exc:  # refused, timed out, DNS...
+            unreachable.add(row.endpoint_id)
             _record_failure(WebhookDelivery, row, now=now, error=repr(exc), failed_state=WebhookDelivery.State.FAILED,
                             response_status=None)
             continue

@@ -238,3 +238,27 @@ def test_the_header_badges_cost_two_queries(order, django_assert_num_queries):
     seller = order.store.owner
     with django_assert_num_queries(2):
         assert header_counts(user=seller) == {"messages": 1, "notifications": 1}
+
+
+@override_settings(SOUK={"WEBHOOK_TIMEOUT_SECONDS": 1})
+def test_an_endpoint_that_times_out_costs_one_timeout_per_batch_not_one_per_event(buyer):
+    import socket
+    import time
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts connections, never answers
+    try:
+        WebhookEndpointFactory(url=f"http://127.0.0.1:{silent.getsockname()[1]}/slow", secret=SECRET)
+        for _ in range(3):
+            notify(kind="order_cancelled", recipients=buyer, title="Cancelled", body="")
+        now = timezone.now()
+        started = time.monotonic()
+        assert deliver_due_webhooks(now=now) == 3
+        assert time.monotonic() - started < 2.5
+    finally:
+        silent.close()
+    rows = list(WebhookDelivery.objects.order_by("id"))
+    assert [r.attempts for r in rows] == [1, 0, 0]
+    assert "timed out" in rows[0].last_error.lower()
+    assert all(r.state == "pending" and r.next_attempt_at == now + timedelta(seconds=30) for r in rows)
