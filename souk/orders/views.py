@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from souk.core.errors import DomainError, NotFound
@@ -16,9 +17,10 @@ from souk.orders.status import Status
 from souk.payments.services import GatewayUnavailable, PaymentDeclined, order_pay
 from souk.web import order_page
 
-TABS = [("", "All"), (Status.AWAITING_PAYMENT, "Awaiting payment"), (Status.AWAITING_SHIPMENT, "Awaiting shipment"),
-        (Status.AWAITING_DELIVERY, "Awaiting delivery"), (Status.AWAITING_CANCELLATION, "Awaiting cancellation"),
-        (Status.COMPLETED, "Completed"), (Status.CANCELLED, "Cancelled")]
+TABS = [("", _("All")), (Status.AWAITING_PAYMENT, _("Awaiting payment")),
+        (Status.AWAITING_SHIPMENT, _("Awaiting shipment")), (Status.AWAITING_DELIVERY, _("Awaiting delivery")),
+        (Status.AWAITING_CANCELLATION, _("Awaiting cancellation")), (Status.COMPLETED, _("Completed")),
+        (Status.CANCELLED, _("Cancelled"))]
 
 
 def _int(value, default=None):
@@ -193,7 +195,7 @@ def pay(request: HttpRequest, number: str) -> HttpResponse:
     except DomainError as exc:
         errors = {f"pay_{k}" if k != "general" else "pay": v for k, v in _field_errors(exc).items()}
         return render_buyer_order(request, number, errors=errors, form=form, status=422)
-    messages.success(request, "Payment received. The seller has been asked to ship your order.")
+    messages.success(request, _("Payment received. The seller has been asked to ship your order."))
     return redirect("orders:order_detail", number=number)
 
 

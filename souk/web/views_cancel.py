@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from souk.cancellations import services as cancellations
 from souk.cancellations.reasons import reasons_for
@@ -50,13 +51,13 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
         else:
             if result.outcome == "cancel_now":
                 refund = result.refund
-                messages.success(request, "Your order is cancelled." + (
-                    f" {format_money(refund.amount_minor, refund.currency)} is on its way back to you."
-                    if refund else " Nothing was charged."))
+                messages.success(request, _("Your order is cancelled. %(amount)s is on its way back to you.")
+                                 % {"amount": format_money(refund.amount_minor, refund.currency)} if refund
+                                 else _("Your order is cancelled. Nothing was charged."))
             else:
-                messages.success(request, "Your cancellation request was sent to the seller. They must answer by "
-                                          f"{_deadline(result.request.respond_by)}; if they do not, it is approved "
-                                          "automatically.")
+                messages.success(request, _("Your cancellation request was sent to the seller. They must answer by "
+                                            "%(deadline)s; if they do not, it is approved automatically.")
+                                 % {"deadline": _deadline(result.request.respond_by)})
             return redirect("orders:order_detail", number=order.number)
     panel = order_page.cancel_panel(order, "buyer")
     if not panel["decision"].allowed:
@@ -78,7 +79,7 @@ def withdraw_request(request: HttpRequest, number: str) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Request withdrawn: the seller will ship your order.")
+        messages.success(request, _("Request withdrawn: the seller will ship your order."))
     return redirect("orders:order_detail", number=number)
 
 
@@ -98,7 +99,7 @@ def seller_answer(request: HttpRequest, number: str) -> HttpResponse:
                 seller=request.user, order_id=order_id, reason=form["reason"], note=form["note"],
                 carrier=form["carrier"] or None, tracking_number=form["tracking_number"] or None)
         else:
-            raise ValidationFailed("Choose approve or reject.", code="required", field="decision")
+            raise ValidationFailed(_("Choose approve or reject."), code="required", field="decision")
     except NotFound:
         raise Http404 from None
     except ValidationFailed as exc:
@@ -107,8 +108,8 @@ def seller_answer(request: HttpRequest, number: str) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Cancellation approved: the buyer is refunded." if decision == "approve"
-                         else "Request rejected: the buyer has been told why.")
+        messages.success(request, _("Cancellation approved: the buyer is refunded.") if decision == "approve"
+                         else _("Request rejected: the buyer has been told why."))
     return redirect("orders:seller_order_detail", number=number)
 
 
@@ -129,7 +130,7 @@ def seller_cancel(request: HttpRequest, number: str) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Order cancelled; the buyer is refunded in full.")
+        messages.success(request, _("Order cancelled; the buyer is refunded in full."))
     return redirect("orders:seller_order_detail", number=number)
 
 
@@ -147,20 +148,20 @@ def staff_cancel(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             if form["reason"] not in STAFF_REASONS:
-                raise ValidationFailed("Choose quality control, customs or risk.", code="unknown_reason",
+                raise ValidationFailed(_("Choose quality control, customs or risk."), code="unknown_reason",
                                        field="reason")
             order_id = selectors.order_id_for(number=form["number"] or "0")
             cancellations.order_cancel_by_staff(staff=request.user, order_id=order_id, reason=form["reason"],
                                                 note=form["note"])
         except NotFound:
-            errors = {"number": "No order has this number."}
+            errors = {"number": _("No order has this number.")}
         except ValidationFailed as exc:
             errors = _errors(exc)
         except DomainError as exc:
             errors = {"cancel": exc.message}
         else:
-            messages.success(request, f"Order {form['number']} cancelled; the buyer is refunded and both "
-                                      "parties are told.")
+            messages.success(request, _("Order %(number)s cancelled; the buyer is refunded and both parties are "
+                                        "told.") % {"number": form["number"]})
             return redirect("web:staff_cancel")
     return render(request, "cancellations/staff_cancel.html", {"reasons": reasons, "form": form, "errors": errors},
                   status=422 if errors else 200)

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from souk.core.errors import DomainError, NotFound
@@ -26,7 +27,7 @@ def _send(request: HttpRequest, number: str, *, visibility: dict, render_page, d
         errors = {e.field: e.message for e in exc.errors} or {"body": exc.message}
         return render_page(request, number, errors={"body": errors.get("body") or exc.message}, form=form,
                            status=422)
-    messages.success(request, "Message sent.")
+    messages.success(request, _("Message sent."))
     return redirect(f"{detail_url}#messages")
 
 
@@ -53,7 +54,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
     """The user's notifications, newest first; POST marks them all read."""
     if request.method == "POST":
         notifications_page.mark_all_read(request.user)
-        messages.success(request, "All notifications marked as read.")
+        messages.success(request, _("All notifications marked as read."))
         return redirect("web:notifications")
     try:
         page = notifications_page.latest(request.user, cursor=request.GET.get("cursor") or None)

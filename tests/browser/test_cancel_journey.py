@@ -50,6 +50,7 @@ def test_buyer_cancels_a_paid_order_the_seller_approves_and_the_refund_arrives(n
     expect(buyer.get_by_role("heading", name=f"Order {order.display_number}")).to_be_visible()
     expect(buyer.get_by_text("Colour: Sand")).to_be_visible()
     expect(buyer.locator("#cd-ship-by")).to_be_visible()
+    expect(buyer.locator(".countdown-left").first).to_have_text(re.compile(r"\(4 d \d\d h left\)"))  # live
     shot(buyer, "03-order-details")
 
     cancel = buyer.get_by_role("link", name="Cancel Order")

@@ -21,6 +21,23 @@ def open_order(page, order) -> None:
     expect(page.get_by_role("heading", name=f"Order {order.display_number}")).to_be_visible()
 
 
+def test_a_new_buyer_registers_is_logged_in_and_can_log_out(new_page, shot):
+    page = new_page()
+    page.goto("/")
+    page.get_by_role("link", name="Register").click()
+    page.get_by_label("Email").fill("layla@example.com")
+    page.get_by_label("Display name").fill("Layla")
+    page.get_by_label("Password", exact=True).fill("a long walk to the souk")
+    page.get_by_label("Password again").fill("a long walk to the souk")
+    shot(page, "00-register")
+    page.get_by_role("button", name=re.compile("Create|Register", re.I)).click()
+    expect(page.locator("#flash")).to_contain_text("Welcome to Souk!")
+    page.get_by_role("link", name="My Orders").click()
+    expect(page.get_by_text("No orders here")).to_be_visible()
+    page.get_by_role("button", name=re.compile("Log out")).click()
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+
+
 def test_a_declined_card_is_explained_and_another_card_pays_the_order(new_page, shot):
     world = build_world()
     order = world.order()
