@@ -243,7 +243,8 @@ def checkout(*, buyer, address_id: int, lines: list[CheckoutLine], shipping: dic
              now: datetime | None = None) -> list[Order]:
     """Place one order per store for `lines`, shipped with `shipping[store_id] = option_id`.
 
-    One transaction: everything is written, or (on any error) nothing is. Raises
+    All or nothing: everything is written, or (on any error) nothing is; on PostgreSQL all
+    writes are one statement (its own transaction when the caller has none). Raises
     ValidationFailed (422) naming the field, NotFound for an address that is not the
     buyer's, OutOfStock (409, `out_of_stock`, field `lines[i].quantity`).
     """

@@ -118,6 +118,11 @@ class _PreparedCursor(ServerBindingCursor):
     def execute(self, query, params=None, *, prepare=PREPARE, binary=None):  # noqa: ANN001, ANN201
         return super().execute(query, params, prepare=prepare, binary=binary)
 
+    def _send_query_prepared(self, name, pgq, *, binary=None):  # noqa: ANN001, ANN202
+        # psycopg records the query only when it is not prepared; Django's query log reads it.
+        self._query = pgq
+        return super()._send_query_prepared(name, pgq, binary=binary)
+
 
 def cursor():
     """A cursor for `read` and `write`, wrapped by Django like any other (so queries are logged and counted)."""
