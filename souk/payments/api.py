@@ -9,6 +9,7 @@ from souk.payments import selectors
 from souk.payments.idempotency import idempotent
 from souk.payments.schemas import PayIn, PaymentOut, RefundIn, RefundOut
 from souk.payments.services import RefundLine, order_pay, refund_create
+from souk.payments.services.refunds import enqueue_processing
 
 router = Router(tags=["payments"])
 
@@ -51,6 +52,7 @@ def create_refund(request, number: str, payload: RefundIn):
         refund = refund_create(order_id=order_id, amount=amount, lines=lines or None, reason=payload.reason,
                                actor=request.user, actor_role="staff" if request.user.is_staff else "seller",
                                order_filters=filters, idempotency_key=f"api-{request.headers['Idempotency-Key']}")
+        enqueue_processing(refund)  # committed: the worker sends it to the gateway now
         return 201, RefundOut.from_orm(refund).model_dump(mode="json")
 
     return idempotent(request, scope=f"refund:{number}", params=payload.model_dump(), run=run)

@@ -98,7 +98,10 @@ def _declined(payment: Payment) -> PaymentDeclined:
 def _finish(*, payment: Payment, buyer, result: GatewayPayment, now: datetime, action: Action = Action.PAY,
             expected: Status = Status.AWAITING_PAYMENT, actor_role: str = "buyer") -> Payment:
     """Record a capture: payment captured + ledger capture + the order's move, in one transaction."""
-    from souk.payments.services.refunds import refund_create_locked  # a captured payment the order can't take
+    from souk.payments.services.refunds import (  # a captured payment the order can't take
+        enqueue_processing,
+        refund_create_locked,
+    )
 
     with transaction.atomic():
         order = lock_order(order_id=payment.order_id)
@@ -119,9 +122,9 @@ def _finish(*, payment: Payment, buyer, result: GatewayPayment, now: datetime, a
             # The order moved on (cancelled when the window closed, or paid by a parallel attempt
             # with another key) while the gateway answered: the money was taken, so it is
             # accounted for and goes straight back.
-            refund_create_locked(order=order, payment=payment, amount_minor=payment.amount_minor,
-                                 reason="payment_not_completed", actor=None, idempotency_key=f"late-{payment.pk}",
-                                 now=now)
+            enqueue_processing(refund_create_locked(
+                order=order, payment=payment, amount_minor=payment.amount_minor, reason="payment_not_completed",
+                actor=None, idempotency_key=f"late-{payment.pk}", now=now))
     return payment
 
 

@@ -11,11 +11,9 @@ refund through the key, so the money moves exactly once.
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.db import transaction
 from django.db.models import Max
@@ -35,8 +33,6 @@ from souk.payments.gateways import GatewayError, get_gateway
 from souk.payments.gateways.base import GatewayRefund, RefundStatus
 from souk.payments.models import Payment, Refund, RefundAttempt
 from souk.payments.services.paying import funding_account
-
-logger = logging.getLogger(__name__)
 
 OPEN_STATES = (Refund.State.PENDING, Refund.State.REQUIRES_ACTION)
 LIVE_STATES = (Refund.State.PENDING, Refund.State.REQUIRES_ACTION, Refund.State.SUCCEEDED)
@@ -106,18 +102,18 @@ def refund_create_locked(*, order: Order, payment: Payment, amount_minor: int, r
     events.record(order_id=order.pk, kind="refund_created", actor_role=actor_role, actor=actor, now=now,
                   message=f"Refund of {format_money(amount_minor, order.currency)} to {payment.method}.",
                   data={"refund_id": refund.pk, "amount_minor": amount_minor, "reason": reason})
-    transaction.on_commit(partial(_enqueue_processing, refund.pk))
     return refund
 
 
-def _enqueue_processing(refund_id: int) -> None:
-    """Fast path: the worker processes the refund at once instead of at the next `refunds_due` sweep."""
+def enqueue_processing(refund: Refund) -> None:
+    """Fast path: the worker processes the refund at once instead of at the next `refunds_due` sweep.
+
+    Call it in the transaction that created the refund (the task row commits with it) or after it
+    committed; the sweep is the safety net either way."""
     from souk.payments.tasks import process_refund
 
-    try:
-        process_refund.enqueue(refund_id)
-    except Exception:  # the sweep is the safety net; never fail a committed refund over it
-        logger.exception("could not enqueue processing of refund %s; the sweep will pick it up", refund_id)
+    if refund.state == Refund.State.PENDING:
+        process_refund.enqueue(refund.pk)
 
 
 def refund_create(*, order_id: int, reason: str, actor, idempotency_key: str, amount: Money | None = None,
