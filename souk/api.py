@@ -112,6 +112,12 @@ def on_not_found(request, exc):
     return api.create_response(request, {"code": "not_found", "message": "Not found."}, status=404)
 
 
+@api.exception_handler(OverflowError)
+def on_overflow(request, exc):
+    # An id beyond the database's 64-bit integers (SQLite refuses to even compare it) cannot exist.
+    return api.create_response(request, {"code": "not_found", "message": "Not found."}, status=404)
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
     return api.create_response(request, {"code": "http_error", "message": str(exc)}, status=exc.status_code)

@@ -14,7 +14,7 @@ from souk.accounts.schemas import (
     AddressIn,
     AddressOut,
     ContactIn,
-    MessageOut,
+    NoticeOut,
     PasswordResetConfirmIn,
     PasswordResetIn,
     RegisterIn,
@@ -90,12 +90,12 @@ def me_update(request: HttpRequest, payload: ContactIn):
     return _user_out(user)
 
 
-@router.post("/auth/verify-email/send", response={202: MessageOut},
+@router.post("/auth/verify-email/send", response={202: NoticeOut},
              tags=["auth"])
 def verify_email_send(request: HttpRequest):
     user = _me(request)
     services.email_verification_send(user=user)
-    return Status(202, MessageOut(message=f"We sent a verification link to {user.email}."))
+    return Status(202, NoticeOut(message=f"We sent a verification link to {user.email}."))
 
 
 @router.post("/auth/verify-email", auth=None, response={200: VerifyEmailOut}, tags=["auth"])
@@ -104,17 +104,17 @@ def verify_email(request: HttpRequest, payload: VerifyEmailIn):
     return VerifyEmailOut(email=user.email, email_verified_at=user.email_verified_at)
 
 
-@router.post("/auth/password-reset", auth=None, response={202: MessageOut}, tags=["auth"])
+@router.post("/auth/password-reset", auth=None, response={202: NoticeOut}, tags=["auth"])
 def password_reset(request: HttpRequest, payload: PasswordResetIn):
     services.password_reset_request(email=payload.email)
-    return Status(202, MessageOut(message="If an account uses this email, we sent it a link to reset the password."))
+    return Status(202, NoticeOut(message="If an account uses this email, we sent it a link to reset the password."))
 
 
-@router.post("/auth/password-reset/confirm", auth=None, response={200: MessageOut},
+@router.post("/auth/password-reset/confirm", auth=None, response={200: NoticeOut},
              tags=["auth"])
 def password_reset_confirm(request: HttpRequest, payload: PasswordResetConfirmIn):
     services.password_reset_confirm(uid=payload.uid, token=payload.token, new_password=payload.new_password)
-    return MessageOut(message="Your password was changed. Log in with the new one.")
+    return NoticeOut(message="Your password was changed. Log in with the new one.")
 
 
 # --- address book ----------------------------------------------------------------------------

@@ -3,35 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from ninja import Field, Schema
-from pydantic import field_validator, model_validator
 
 from souk.accounts.models import Address, PersonalAccessToken, User
+from souk.core.schemas import ObjectIn
 
 
-class ObjectIn(Schema):
-    """A JSON object body. Ninja would read any value's attributes, so `[]` or `null` would pass
-    as "all fields omitted"; refuse them instead."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _must_be_an_object(cls, value: Any) -> Any:
-        if not isinstance(getattr(value, "_obj", value), dict):  # ninja may hand us a DjangoGetter
-            raise ValueError("The body must be a JSON object.")
-        return value
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_nul_characters(cls, value: Any) -> Any:
-        # PostgreSQL text cannot hold NUL; Django's form fields refuse it too.
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("Text cannot contain NUL (\\x00) characters.")
-        return value
-
-
-class MessageOut(Schema):
+class NoticeOut(Schema):
     message: str
 
 

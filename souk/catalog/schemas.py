@@ -6,13 +6,12 @@ import datetime as dt
 
 from django.conf import settings
 from ninja import Field, Schema
-from ninja.schema import DjangoGetter
-from pydantic import ConfigDict, model_validator
 
 from souk.catalog import rules
 from souk.catalog.models import Product, ShippingOption, ShippingRate, Store
 from souk.catalog.selectors import Quote
-from souk.core.money import minor_to_decimal_str, money_to_minor
+from souk.core.money import money_to_minor
+from souk.core.schemas import MoneyOut, StrictObjectIn
 
 # Rules the schema can state (the services check them all again, and the rest):
 TEXT = r"^[^\x00]*$"                       # PostgreSQL cannot store NUL
@@ -32,15 +31,6 @@ class ErrorOut(Schema):
     code: str
     message: str
     errors: list[FieldErrorOut] = Field(default_factory=list)
-
-
-class MoneyOut(Schema):
-    amount: str = Field(description="exact decimal string in the currency's precision", examples=["12.50"])
-    currency: str = Field(description="ISO 4217 code", examples=["USD"])
-
-    @staticmethod
-    def of(minor: int, currency: str) -> MoneyOut:
-        return MoneyOut(amount=minor_to_decimal_str(minor, currency), currency=currency)
 
 
 class CategoryOut(Schema):
@@ -215,22 +205,7 @@ class SellerStoreOut(StoreOut):
 # --- input -------------------------------------------------------------------------
 
 
-class ObjectIn(Schema):
-    """A JSON object body. (Ninja's Schema would otherwise read attributes off any value,
-    so `[null]` would pass as an all-defaults object.) Strict: `0` is not `false`, `false` is not `0`."""
-
-    model_config = ConfigDict(strict=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _must_be_object(cls, value):
-        raw = value._obj if isinstance(value, DjangoGetter) else value
-        if not isinstance(raw, dict):
-            raise ValueError("Send a JSON object.")
-        return value
-
-
-class StoreOpenIn(ObjectIn):
+class StoreOpenIn(StrictObjectIn):
     name: str = Field(min_length=1, max_length=120, pattern=REQUIRED_TEXT)
     currency: str = Field(description="ISO 4217 (upper case); every price of the store is in it",
                           examples=["USD"], pattern=r"^[A-Z]{3}$")
@@ -240,19 +215,19 @@ class StoreOpenIn(ObjectIn):
     description: str = Field("", max_length=5000, pattern=TEXT)
 
 
-class StorePatchIn(ObjectIn):
+class StorePatchIn(StrictObjectIn):
     name: str = Field(None, min_length=1, max_length=120, pattern=REQUIRED_TEXT)
     description: str = Field(None, max_length=5000, pattern=TEXT)
     handling_days: int = Field(None, ge=1, le=60)
     ships_from: str = Field(None, pattern=COUNTRY, description="ISO 3166-1 alpha-2")
 
 
-class SpecIn(ObjectIn):
+class SpecIn(StrictObjectIn):
     name: str = Field(min_length=1, max_length=80, pattern=REQUIRED_TEXT)
     value: str = Field(min_length=1, max_length=240, pattern=REQUIRED_TEXT)
 
 
-class ProductIn(ObjectIn):
+class ProductIn(StrictObjectIn):
     title: str = Field(min_length=1, max_length=200, pattern=REQUIRED_TEXT)
     description: str = Field("", max_length=DESCRIPTION_MAX, pattern=TEXT)
     category: str | None = Field(None, max_length=80, description="category slug (see GET /categories)")
@@ -268,7 +243,7 @@ class ProductIn(ObjectIn):
     is_active: bool = True
 
 
-class StockIn(ObjectIn):
+class StockIn(StrictObjectIn):
     stock: int | None = Field(None, ge=0, le=rules.MAX_STOCK, description="set the stock to this count")
     delta: int | None = Field(None, ge=-rules.MAX_STOCK, le=rules.MAX_STOCK,
                               description="add this (may be negative) to the stock; never below zero")
@@ -279,7 +254,7 @@ class StockOut(Schema):
     stock: int
 
 
-class RateIn(ObjectIn):
+class RateIn(StrictObjectIn):
     country: str = Field("", pattern=r"^([A-Za-z]{2})?$",
                          description="ISO 3166-1 alpha-2, or '' for the rest of the world; one rate per country")
     cost: str = Field(description="decimal string ≥ 0 in the store's currency", examples=["2.99"], pattern=AMOUNT)
@@ -287,7 +262,7 @@ class RateIn(ObjectIn):
     max_days: int = Field(ge=0, le=rules.MAX_DAYS, description="not less than min_days")
 
 
-class ShippingOptionIn(ObjectIn):
+class ShippingOptionIn(StrictObjectIn):
     name: str = Field(min_length=1, max_length=120, pattern=REQUIRED_TEXT)
     carrier: str = Field("", max_length=80, pattern=TEXT)
     protection_days: int = Field(settings.SOUK["DEFAULT_PROTECTION_DAYS"], ge=1, le=rules.MAX_DAYS)

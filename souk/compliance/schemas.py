@@ -8,20 +8,11 @@ from ninja import Schema
 from pydantic import ConfigDict, Field
 
 from souk.compliance.models import AddressProblem, CustomsRule
-from souk.core.money import minor_to_decimal_str
+from souk.core.schemas import MoneyOut, money
 
 
 class Strict(Schema):
     model_config = ConfigDict(extra="forbid")
-
-
-class MoneyOut(Schema):
-    amount: str
-    currency: str
-
-
-def money(minor: int, currency: str) -> dict:
-    return {"amount": minor_to_decimal_str(minor, currency), "currency": currency}
 
 
 # --- Customs --------------------------------------------------------------------------------------

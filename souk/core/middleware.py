@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
 from django.http import HttpRequest, JsonResponse
 
-NUL_MARKERS = (b"\x00", b"\\u0000", b"%00")
+MESSAGE = "Text cannot contain NUL (\\x00) characters."
+
+
+def _nul_path(value: Any, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    """The path of the first string holding a NUL inside decoded JSON, or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = (*path, key) if "\x00" in key else _nul_path(item, (*path, key))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_path(item, (*path, str(index)))
+            if found is not None:
+                return found
+    return None
 
 
 class RefuseNulCharactersMiddleware:
-    """PostgreSQL text cannot hold NUL, and no honest client sends it: a 422, never a 500.
+    """PostgreSQL text cannot hold NUL, and no honest client sends it: a 422 naming the field, never a 500.
 
     Django's form fields already refuse NUL; this covers JSON bodies, query
     strings and paths of /api/ requests, wherever the NUL is nested.
@@ -18,19 +39,32 @@ class RefuseNulCharactersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
-        if request.path_info.startswith("/api/") and self._has_nul(request):
-            return JsonResponse({"code": "null_characters_not_allowed",
-                                 "message": "Text cannot contain NUL (\\x00) characters."}, status=422)
+        if request.path_info.startswith("/api/"):
+            field = self._nul_field(request)
+            if field is not None:
+                return JsonResponse({"code": "null_characters_not_allowed", "message": MESSAGE,
+                                     "errors": [{"field": field, "code": "null_characters_not_allowed",
+                                                 "message": MESSAGE}]}, status=422)
         return self.get_response(request)
 
     @staticmethod
-    def _has_nul(request: HttpRequest) -> bool:
+    def _nul_field(request: HttpRequest) -> str | None:
         if "\x00" in request.path_info:
-            return True
-        query = request.META.get("QUERY_STRING", "").encode()
-        if any(m in query for m in (b"%00", b"\x00")):
-            return True
-        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-            body = request.body
-            return any(m in body for m in NUL_MARKERS[:2])
-        return False
+            return "path"
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" in query or "\x00" in query:
+            for key, value in parse_qsl(query, keep_blank_values=True):
+                if "\x00" in key or "\x00" in value:
+                    return key.replace("\x00", "") or "query"
+            return "query"
+        if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+            return None
+        body = request.body
+        if b"\x00" not in body and b"\\u0000" not in body:
+            return None
+        try:
+            path = _nul_path(json.loads(body))
+        except ValueError:
+            return "body"
+        # A NUL byte is invalid inside JSON text, so a parsed body only holds `\\u0000` escapes.
+        return ".".join(path) if path else None

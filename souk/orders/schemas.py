@@ -6,18 +6,9 @@ from datetime import datetime
 
 from ninja import Schema
 
-from souk.core.money import minor_to_decimal_str
+from souk.core.schemas import MoneyOut, money
 from souk.orders.models import Order
 from souk.orders.selectors import Cart, OrderPage, OrderRow
-
-
-class MoneyOut(Schema):
-    amount: str
-    currency: str
-
-
-def money(minor: int, currency: str) -> dict:
-    return {"amount": minor_to_decimal_str(minor, currency), "currency": currency}
 
 
 class StoreRef(Schema):
