@@ -154,20 +154,23 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 
 def render_buyer_order(request: HttpRequest, number: str, *, errors=None, form=None, status=200,
-                       open_dialog: str = "") -> HttpResponse:
+                       open_dialog: str = "", pay_key: str = "") -> HttpResponse:
     """The buyer's order page, e.g. again with a form's errors next to its fields."""
     try:
         order = selectors.order_for_buyer(buyer=request.user, number=number)
     except NotFound:
         raise Http404 from None
     return _render_order(request, order, template="orders/order_detail.html", errors=errors, form=form,
-                         status=status, open_dialog=open_dialog)
+                         status=status, open_dialog=open_dialog, pay_key=pay_key)
 
 
-def _render_order(request, order, *, template, errors=None, form=None, status=200, open_dialog="") -> HttpResponse:
+def _render_order(request, order, *, template, errors=None, form=None, status=200, open_dialog="",
+                  pay_key="") -> HttpResponse:
     earliest, latest = selectors.estimated_delivery(order)
     if template == "orders/order_detail.html":
         extra = order_page.buyer_context(order, request.user)
+        if pay_key:
+            extra["pay_key"] = pay_key
     else:
         extra = order_page.seller_context(order, request.user)
     return render(request, template, {
@@ -190,7 +193,10 @@ def pay(request: HttpRequest, number: str) -> HttpResponse:
         order_pay(buyer=request.user, order_id=order_id, **form)
     except NotFound:
         raise Http404 from None
-    except (PaymentDeclined, GatewayUnavailable) as exc:
+    except GatewayUnavailable as exc:  # nothing known yet: retrying must reuse the same key
+        return render_buyer_order(request, number, errors={"pay": exc.message}, form=form, status=503,
+                                  pay_key=form["idempotency_key"])
+    except PaymentDeclined as exc:
         return render_buyer_order(request, number, errors={"pay": exc.message}, form=form, status=422)
     except DomainError as exc:
         errors = {f"pay_{k}" if k != "general" else "pay": v for k, v in _field_errors(exc).items()}

@@ -263,3 +263,13 @@ def test_every_form_on_every_page_carries_the_csrf_token(world, as_buyer, as_sel
             assert 'name="csrfmiddlewaretoken"' in form, (url, form[:120])
             seen += 1
     assert seen >= 15
+
+
+def test_when_the_payment_service_does_not_answer_the_retry_reuses_the_same_key(world, as_buyer):
+    order = world.order()
+    url = reverse("orders:pay", args=[order.number])
+    res = as_buyer.post(url, {"method": "card", "token": "tok_timeout", "idempotency_key": "same-key-1"})
+    html = res.content.decode()
+    assert res.status_code == 503 and "did not answer" in html
+    assert 'name="idempotency_key" value="same-key-1"' in html
+    assert status_of(order) == "awaiting_payment"
