@@ -102,9 +102,8 @@ def client(index: int, deadline: float) -> int:
 
     users = {u.pk: u for u in User.objects.filter(email__startswith="bench-")}
     owner_of = dict(Store.objects.values_list("pk", "owner_id"))
-    todo = list(Order.objects.filter(status="awaiting_shipment")
-                .extra(where=[f"id % {_PARTITIONS['clients']} = {index}"])
-                .order_by("pk").values_list("pk", "buyer_id", "store_id"))
+    todo = [row for row in Order.objects.filter(status="awaiting_shipment").order_by("pk")
+            .values_list("pk", "buyer_id", "store_id") if row[0] % _PARTITIONS["clients"] == index]
     done = 0
     for order_id, buyer_id, store_id in todo:
         if time.monotonic() >= deadline:
@@ -113,6 +112,16 @@ def client(index: int, deadline: float) -> int:
         cancellation_request_approve(seller=users[owner_of[store_id]], order_id=order_id)
         done += 1
     return done
+
+
+def _warm_up() -> None:
+    from souk.accounts.models import User
+    from souk.cancellations.services import cancellation_request_approve, order_cancel_by_buyer
+    from souk.orders.models import Order
+
+    order = Order.objects.filter(status="awaiting_shipment").order_by("-pk").first()
+    order_cancel_by_buyer(buyer=User.objects.get(pk=order.buyer_id), order_id=order.pk, reason="changed_mind")
+    cancellation_request_approve(seller=order.store.owner, order_id=order.pk)
 
 
 TITLE = "Souk cancellation: buyer request + seller approve + refund + ledger + restock"
@@ -129,6 +138,7 @@ def run(ctx):
     ctx.notes.append(f"cancel: {orders:,} paid orders seeded in bulk in {time.monotonic() - t0:.1f}s "
                      f"(what checkout + order_pay leave behind)")
     _PARTITIONS["clients"] = ctx.client_count
+    _warm_up()  # imports, templates and caches loaded once, before the client processes fork
     rate = ctx.clients(client)
     findings = run_audit()
     if findings:

@@ -12,6 +12,7 @@ class CancellationsConfig(AppConfig):
             auto_approve_requests,
             cancel_unshipped_orders,
             expire_unpaid_orders,
+            notify_cancellations,
         )
         from souk.core.sweeps import register_sweep
 
@@ -19,3 +20,4 @@ class CancellationsConfig(AppConfig):
         register_sweep("payment_window_expired", expire_unpaid_orders, every_seconds=every)
         register_sweep("cancellation_requests_due", auto_approve_requests, every_seconds=every)
         register_sweep("ship_by_missed", cancel_unshipped_orders, every_seconds=every)
+        register_sweep("cancellations_to_notify", notify_cancellations, every_seconds=every)

@@ -79,12 +79,16 @@ class Cancellation(models.Model):
                                related_name="+")
     refund_minor = models.BigIntegerField(default=0)
     restocked = models.BooleanField(default=False)
+    notified_at = models.DateTimeField(null=True, blank=True,
+                                       help_text="when the other party was told; null = still to tell (outbox)")
     created_at = models.DateTimeField()
 
     class Meta:
         ordering = ["order", "id"]
         indexes = [
             models.Index(fields=["store", "fault", "created_at"], name="cancellation_store_fault"),
+            # The notification sweep: cancellations a deadline batch made, not told yet.
+            models.Index(fields=["id"], condition=Q(notified_at__isnull=True), name="cancellation_to_notify"),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,14 @@ the caller's transaction) and a system message in the order's buyer–seller con
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from django.db import transaction
+
+logger = logging.getLogger("souk.cancellations")
 
 
 def tell(*, kind: str, recipients: list, order, title: str, body: str, data: dict[str, Any] | None = None,
@@ -19,3 +26,28 @@ def tell(*, kind: str, recipients: list, order, title: str, body: str, data: dic
         from souk.messaging.services import post_system_message
 
         post_system_message(order=order, body=body, data={"kind": kind, **(data or {})})
+
+
+@contextmanager
+def coalesced_on_commit() -> Iterator[None]:
+    """After-commit callbacks registered inside this block (one delivery enqueue per notification)
+    run together in ONE transaction after commit, instead of one autocommit INSERT each: a batch of
+    500 deadlines then costs one extra commit, not 500. A failure only loses the fast path: the
+    notifications sweep delivers every pending email and webhook anyway."""
+    conn = transaction.get_connection()
+    start = len(conn.run_on_commit)
+    yield
+    added = [func for _, func, _ in conn.run_on_commit[start:]]
+    del conn.run_on_commit[start:]
+    if not added:
+        return
+
+    def run_together() -> None:
+        try:
+            with transaction.atomic():
+                for func in added:
+                    func()
+        except Exception:
+            logger.exception("after-commit callbacks of a deadline batch failed; the sweeps will catch up")
+
+    transaction.on_commit(run_together)

@@ -30,3 +30,14 @@ def ship_by_deadline(order_id: int) -> int:
     from souk.cancellations.services.timers import cancel_unshipped_orders
 
     return cancel_unshipped_orders(order_ids=[order_id])
+
+
+@task()
+def notify_cancellations() -> int:
+    from souk.cancellations.services.timers import notify_cancellations as sweep
+
+    done = total = sweep()
+    while done:
+        done = sweep()
+        total += done
+    return total

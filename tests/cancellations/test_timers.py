@@ -46,8 +46,11 @@ def test_unpaid_order_is_cancelled_when_the_payment_window_ends(buyer, shop, pla
     assert (event.kind, event.actor_role, event.data["reason"]) == ("cancel", "system", "payment_not_completed")
     fact = Cancellation.objects.get(order=unpaid)
     assert (fact.reason, fact.fault, fact.actor_role) == ("payment_not_completed", "buyer", "system")
-    assert Notification.objects.filter(recipient=buyer, kind="order_cancelled_unpaid", order=unpaid).exists()
     assert expire_unpaid_orders(now=later(26)) == 0  # done once
+    # The buyer is told by the notification step the batch queued (its rows are the outbox): once.
+    assert DBTaskResult.objects.filter(task_path="souk.cancellations.tasks.notify_cancellations").exists()
+    assert tasks.notify_cancellations.call() == 1 and tasks.notify_cancellations.call() == 0
+    assert Notification.objects.filter(recipient=buyer, kind="order_cancelled_unpaid", order=unpaid).count() == 1
     assert_audit_clean()
 
 
@@ -122,7 +125,7 @@ def test_the_worker_sweeps_are_registered_and_finish_due_deadlines(buyer, place_
     order = place_order()
     Order.objects.filter(pk=order.pk).update(pay_by=timezone.now() - timedelta(minutes=1))
     done = run_due_sweeps(force=True)
-    assert done["payment_window_expired"] == 1
+    assert done["payment_window_expired"] == 1 and done["cancellations_to_notify"] == 1
     assert {"cancellation_requests_due", "ship_by_missed"} <= set(done)
     assert Order.objects.get(pk=order.pk).status == "cancelled"
 

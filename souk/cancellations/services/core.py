@@ -21,13 +21,14 @@ from souk.cancellations.models import Cancellation, CancellationRequest
 from souk.cancellations.policy import Decision, OrderSnapshot, Outcome, decide_cancellation
 from souk.cancellations.reasons import Actor, Reason
 from souk.core.errors import Conflict, ErrorCollector
-from souk.core.money import format_money, minor_to_money
+from souk.core.money import format_money
 from souk.ledger.selectors import order_money
 from souk.orders.models import Order, OrderLine
 from souk.orders.services import transition
 from souk.orders.status import PAID, Action, Status
 from souk.payments.models import Payment, Refund
 from souk.payments.services import RefundLine, refund_create
+from souk.payments.services.refunds import refund_create_locked
 
 
 class CancellationRefused(Conflict):
@@ -235,10 +236,15 @@ def cancel_locked(*, order: Order, actor, actor_role: str, reason: Reason, note:
     refund = None
     if held > 0:
         key = f"cancel-request-{request.pk}" if request else f"cancel-order-{order.pk}"
-        common = {"order_id": order.pk, "reason": reason.code, "actor": actor, "actor_role": actor_role,
+        common = {"order_id": order.pk, "reason": reason.code[:64], "actor": actor, "actor_role": actor_role,
                   "idempotency_key": key, "now": now}
         if whole:
-            refund = refund_create(amount=minor_to_money(held, order.currency), **common)
+            # The order row is locked and its state checked here: payments' locked core promises the
+            # refund (Refund row + ledger refund_start + timeline) without re-locking or re-reading.
+            payment = (Payment.objects.filter(order_id=order.pk, status=Payment.State.CAPTURED)
+                       .order_by("id").first())
+            refund = refund_create_locked(order=order, payment=payment, amount_minor=held, lines=[],
+                                          **{k: v for k, v in common.items() if k != "order_id"})
         else:
             refund = refund_create(lines=[RefundLine(i["line_id"], i["quantity"]) for i in lines], **common)
         enqueue_refund(refund)
@@ -247,9 +253,11 @@ def cancel_locked(*, order: Order, actor, actor_role: str, reason: Reason, note:
     cancellation = Cancellation.objects.create(
         order=order, store_id=order.store_id, request=request, lines=lines, whole_order=whole,
         actor_role=actor_role, actor=actor, reason=reason.code, fault=reason.fault.value, note=note,
-        refund=refund, refund_minor=refund.amount_minor if refund else 0, restocked=restocked, created_at=now)
-    _tell_cancelled(order=order, actor=actor, actor_role=actor_role, reason=reason, whole=whole, refund=refund,
-                    auto=auto, request=request)
+        refund=refund, refund_minor=refund.amount_minor if refund else 0, restocked=restocked, created_at=now,
+        notified_at=now)
+    with notify.coalesced_on_commit():
+        _tell_cancelled(order=order, actor=actor, actor_role=actor_role, reason=reason, whole=whole,
+                        refund=refund, auto=auto, request=request)
     return cancellation, refund
 
 

@@ -65,12 +65,37 @@ def expire_unpaid_orders(*, limit: int | None = None, now: datetime | None = Non
                          reason=reason.code, fault=reason.fault.value, restocked=True, created_at=now)
             for pk, store_id in rows])
         void_authorisations(ids)
-        for order in Order.objects.filter(pk__in=ids).select_related("buyer").only("pk", "number", "buyer"):
-            notify.tell(kind="order_cancelled_unpaid", recipients=[order.buyer], order=order, message=False,
-                        title=f"Order {order.number} cancelled",
-                        body=f"Order {order.number} was cancelled because it was not paid in time. "
-                             f"Nothing was charged.", data={"reason": reason.code})
+        # The buyers are told by `notify_cancellations`: the Cancellation rows (notified_at null) are
+        # the outbox, so the deadline batch stays set-based and no notification can be lost.
+        from souk.cancellations.tasks import notify_cancellations
+
+        notify_cancellations.enqueue()
     return len(rows)
+
+
+def notify_cancellations(*, limit: int | None = None) -> int:
+    """Sweep: tell buyers about cancellations a deadline batch made (Cancellation.notified_at null).
+
+    The notifications and the `notified_at` mark are written in one transaction, rows taken with
+    FOR UPDATE SKIP LOCKED: every buyer is told exactly once, whichever worker gets there.
+    """
+    limit = limit or setting("CANCELLATION_TIMER_BATCH")
+    now = timezone.now()
+    with transaction.atomic():
+        facts = list(Cancellation.objects.select_for_update(skip_locked=True, of=("self",))
+                     .filter(notified_at__isnull=True).select_related("order", "order__buyer", "order__store")
+                     .order_by("id")[:limit])
+        if not facts:
+            return 0
+        with notify.coalesced_on_commit():
+            for fact in facts:
+                order, reason = fact.order, get_reason(fact.reason)
+                notify.tell(kind="order_cancelled_unpaid", recipients=[order.buyer], order=order, message=False,
+                            title=f"Order {order.number} cancelled",
+                            body=f"Order {order.number} was cancelled: {reason.label}. Nothing was charged.",
+                            data={"reason": fact.reason, "cancellation_id": fact.pk})
+        Cancellation.objects.filter(pk__in=[f.pk for f in facts]).update(notified_at=now)
+    return len(facts)
 
 
 def _restock_orders(order_ids: list[int]) -> None:
@@ -91,6 +116,11 @@ def _restock_orders(order_ids: list[int]) -> None:
 
 
 def _each(orders, handle) -> int:
+    with notify.coalesced_on_commit():
+        return _each_row(orders, handle)
+
+
+def _each_row(orders, handle) -> int:
     done = 0
     for order in orders:
         try:
