@@ -68,6 +68,13 @@ def test_an_unpaid_order_is_cancelled_at_once(new_page, shot):
     page.get_by_role("link", name="Cancel Order").click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("closes at once")
+    dialog.get_by_role("radio", name="Other (please tell us why)").check()
+    dialog.get_by_role("button", name="Confirm Cancellation").click()
+    # The pop-up comes back with the error next to the note, and the focus on it.
+    expect(dialog.locator("#note-error")).to_have_text("Please tell us why in the note.")
+    expect(dialog.get_by_label("Anything the seller should know?")).to_be_focused()
+    expect(page.locator("#order-status")).to_have_text("Awaiting payment")
+    shot(page, "11a-cancel-pop-up-error", full_page=False)
     dialog.get_by_role("radio", name="I ordered by mistake").check()
     dialog.get_by_role("button", name="Confirm Cancellation").click()
     expect(page.locator("#order-status")).to_have_text("Cancelled")
@@ -174,3 +181,47 @@ def test_the_order_page_fits_a_phone(new_page, shot):
     page.get_by_role("link", name="Cancel Order").click()
     expect(page.get_by_role("dialog")).to_be_visible()
     shot(page, "17-phone-cancel-pop-up", full_page=False)
+
+
+def test_the_seller_rejects_a_request_because_the_parcel_already_left(new_page, shot):
+    from souk.cancellations.services import order_cancel_by_buyer
+
+    world = build_world()
+    order = world.order(paid=True)
+    order_cancel_by_buyer(buyer=world.buyer, order_id=order.pk, reason="changed_mind")
+    seller = new_page()
+    log_in(seller, world.seller.email, PASSWORD)
+    seller.goto(f"/orders/seller/{order.number}/")
+    seller.get_by_role("radio", name="The order has already shipped").check()
+    seller.get_by_role("button", name="Reject request").click()
+    expect(seller.locator("#reject-tracking-error")).to_be_visible()  # shipped: tracking is required
+    expect(seller.get_by_label("Tracking number").first).to_have_attribute("aria-invalid", "true")
+    seller.get_by_label("Carrier").first.fill("Souk Post")
+    seller.get_by_label("Tracking number").first.fill("SP987654321CN")
+    shot(seller, "18-seller-rejects-with-tracking")
+    seller.get_by_role("button", name="Reject request").click()
+    expect(seller.locator("#flash")).to_contain_text("Request rejected")
+    expect(seller.locator("#order-status")).to_have_text("Awaiting delivery")
+
+    buyer = new_page()
+    log_in(buyer, world.buyer.email, PASSWORD)
+    buyer.goto(f"/orders/{order.number}/")
+    expect(buyer.locator("#order-status")).to_have_text("Awaiting delivery")
+    expect(buyer.get_by_text("SP987654321CN", exact=True)).to_be_visible()
+
+
+def test_staff_cancel_an_order_that_failed_quality_control(new_page, shot):
+    from tests.factories import UserFactory
+
+    world = build_world()
+    order = world.order(paid=True)
+    UserFactory(email="ops@souk.example", is_staff=True)
+    staff = new_page()
+    log_in(staff, "ops@souk.example", PASSWORD)
+    staff.get_by_role("link", name="Staff").click()
+    staff.get_by_label("Order number").fill(order.number)
+    staff.get_by_role("radio", name="Failed quality control").check()
+    staff.get_by_label("Note for the buyer and seller").fill("The batch failed inspection at the warehouse.")
+    shot(staff, "19-staff-cancel")
+    staff.get_by_role("button", name="Cancel the order").click()
+    expect(staff.locator("#flash")).to_contain_text("cancelled; the buyer is refunded")

@@ -42,7 +42,11 @@
     if (!dialog || typeof dialog.showModal !== "function") { return false; }
     opener = from || document.activeElement;
     if (!dialog.open) { dialog.showModal(); }
-    var first = dialog.querySelector("[aria-invalid='true'], input:checked, input, select, textarea, button");
+    var first = dialog.querySelector("textarea[aria-invalid='true'], input[aria-invalid='true'], " +
+                                     "select[aria-invalid='true']") ||
+                dialog.querySelector("fieldset[aria-invalid='true'] input") ||
+                dialog.querySelector("input:checked") ||
+                dialog.querySelector("input:not([type='hidden']), select, textarea, button");
     if (first) { first.focus(); }
     return true;
   }
@@ -76,7 +80,7 @@
     tick();
     setInterval(tick, 15000);
   });
-  document.addEventListener("htmx:afterSwap", function (event) {
+  document.addEventListener("htmx:afterSettle", function () {
     wire(document);
     tick();
     var target = document.querySelector("[data-focus-after-swap]");
