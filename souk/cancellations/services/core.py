@@ -22,7 +22,8 @@ from souk.cancellations.policy import Decision, OrderSnapshot, Outcome, decide_c
 from souk.cancellations.reasons import Actor, Reason
 from souk.core.errors import Conflict, ErrorCollector
 from souk.core.money import format_money
-from souk.ledger.selectors import order_money
+from souk.ledger.chart import Account
+from souk.ledger.selectors import account_balance
 from souk.orders.models import Order, OrderLine
 from souk.orders.services import transition
 from souk.orders.status import PAID, Action, Status
@@ -68,7 +69,9 @@ def held_minor(order: Order) -> int:
     """Money of this order still in escrow (0 before payment): one aggregate query."""
     if order.status not in PAID and order.status != Status.PAYMENT_VERIFICATION:
         return 0
-    return int(order_money(order.pk, currency=order.currency).held.get_amount_in_sub_unit())
+    # The order's escrow balance alone: one indexed SUM over (order_id, account), no join (ledger escrow
+    # is credit-normal, so held = -balance).
+    return -int(account_balance(Account.ESCROW, order.currency, order_id=order.pk).get_amount_in_sub_unit())
 
 
 def snapshot(order: Order, *, held: int | None = None, respond_by: datetime | None = None) -> OrderSnapshot:
