@@ -156,3 +156,16 @@ def test_souk_worker_batch_finishes_due_deadlines_and_submits_the_refund(buyer, 
     refund = Refund.objects.get(order=order)
     assert refund.attempts == 1 and refund.gateway_ref  # the worker took it to the gateway
     assert_audit_clean()
+
+
+def test_a_deadline_batch_still_queues_every_notification_delivery_after_commit(buyer, place_order):
+    from django_tasks_db.models import DBTaskResult
+
+    from souk.cancellations.services.timers import notify_cancellations
+
+    orders = [place_order() for _ in range(3)]
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(pay_by=timezone.now() - timedelta(minutes=1))
+    assert expire_unpaid_orders() == 3
+    assert notify_cancellations() == 3
+    # one delivery task per email, enqueued together in one transaction once the batch committed
+    assert DBTaskResult.objects.filter(task_path__startswith="souk.notifications.tasks.deliver_emails").count() == 3

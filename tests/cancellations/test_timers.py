@@ -159,3 +159,15 @@ def test_buyer_cancels_during_payment_verification_and_the_hold_is_released(buye
     assert Payment.objects.get(order=order).status == "voided"
     assert Order.objects.get(pk=order.pk).status == "cancelled"
     assert_audit_clean()
+
+
+def test_a_timer_task_left_running_by_a_killed_worker_is_finished_once_by_the_sweep(buyer, place_order):
+    order = place_order(paid=True)
+    result = order_cancel_by_buyer(buyer=buyer, order_id=order.pk, reason="changed_mind")
+    # The worker claimed the task and died: django-tasks-db leaves it RUNNING forever (no lease, no retry).
+    DBTaskResult.objects.filter(task_path__endswith="auto_approve_request").update(status="RUNNING")
+    assert auto_approve_requests(now=later(49)) == 1
+    assert auto_approve_requests(now=later(50)) == 0
+    assert tasks.auto_approve_request.call(result.request.pk) == 0  # the task, if it ever runs again: nothing
+    assert Refund.objects.filter(order=order).count() == 1 and Cancellation.objects.filter(order=order).count() == 1
+    assert_audit_clean()
