@@ -8,6 +8,8 @@ sweeps (registered in apps.py) reach the same end state on their own.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django_tasks import task
 
 
@@ -41,3 +43,17 @@ def notify_cancellations() -> int:
         done = sweep()
         total += done
     return total
+
+
+# --- Hooks for the apps that set the deadlines (call inside the transaction that sets the column:
+# the task row commits with it, and the sweep covers a lost or stale task) ---------------------------
+
+def schedule_payment_window(*, order_id: int, pay_by: datetime) -> None:
+    """Checkout sets `Order.pay_by`: cancel the order then if it is still unpaid."""
+    expire_payment_window.using(run_after=pay_by).enqueue(order_id)
+
+
+def schedule_ship_by(*, order_id: int, ship_by: datetime | None) -> None:
+    """An order becomes awaiting shipment with `ship_by`: cancel it then if it has not shipped."""
+    if ship_by is not None:
+        ship_by_deadline.using(run_after=ship_by).enqueue(order_id)

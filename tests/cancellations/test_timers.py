@@ -171,3 +171,12 @@ def test_a_timer_task_left_running_by_a_killed_worker_is_finished_once_by_the_sw
     assert tasks.auto_approve_request.call(result.request.pk) == 0  # the task, if it ever runs again: nothing
     assert Refund.objects.filter(order=order).count() == 1 and Cancellation.objects.filter(order=order).count() == 1
     assert_audit_clean()
+
+
+def test_the_deadline_hooks_schedule_the_fast_path_at_the_deadline(buyer, place_order):
+    order = place_order()
+    tasks.schedule_payment_window(order_id=order.pk, pay_by=order.pay_by)
+    task = DBTaskResult.objects.get(task_path="souk.cancellations.tasks.expire_payment_window")
+    assert task.run_after == order.pay_by and task.args_kwargs["args"] == [order.pk]
+    assert tasks.expire_payment_window.call(order.pk) == 0  # early: not due, nothing happens
+    assert Order.objects.get(pk=order.pk).status == "awaiting_payment"

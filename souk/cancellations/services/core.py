@@ -183,10 +183,9 @@ def pause_ship_by(order: Order, request: CancellationRequest, now: datetime) -> 
 
 
 def schedule_ship_by(order_id: int, ship_by: datetime | None) -> None:
-    if ship_by is not None:
-        from souk.cancellations.tasks import ship_by_deadline
+    from souk.cancellations.tasks import schedule_ship_by as schedule
 
-        ship_by_deadline.using(run_after=ship_by).enqueue(order_id)
+    schedule(order_id=order_id, ship_by=ship_by)
 
 
 ROLE_WORDS = {"buyer": "the buyer", "seller": "the seller", "staff": "Souk", "system": "Souk"}
