@@ -9,5 +9,6 @@ urlpatterns = [
     path("seller/", views_seller.dashboard, name="seller_dashboard"),
     path("messages/", views_seller.conversations, name="messages"),
     path("notifications/", views_messages.notifications, name="notifications"),
+    path("notifications/<int:notification_id>/open/", views_messages.notification_open, name="notification_open"),
     path("staff/cancel/", views_cancel.staff_cancel, name="staff_cancel"),
 ]

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from souk.core.errors import DomainError, NotFound
 from souk.messaging.services import message_send
+from souk.notifications.services import notification_mark_read
 from souk.orders import selectors
 from souk.orders.views import render_buyer_order, render_seller_order
 from souk.web import notifications_page
@@ -61,3 +62,19 @@ def notifications(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         return render(request, "notifications/list.html", {"page": None, "error": exc.message}, status=422)
     return render(request, "notifications/list.html", {"page": page})
+
+
+@login_required
+@require_POST
+def notification_open(request: HttpRequest, notification_id: int) -> HttpResponse:
+    """Mark one notification read and go to its order (the buyer's or the seller's page of it)."""
+    try:
+        note = notification_mark_read(user=request.user, notification_id=notification_id)
+    except NotFound:
+        raise Http404 from None
+    order = note.order
+    if order is None:
+        return redirect("web:notifications")
+    if order.buyer_id == request.user.pk:
+        return redirect("orders:order_detail", number=order.number)
+    return redirect("orders:seller_order_detail", number=order.number)

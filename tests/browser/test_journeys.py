@@ -175,6 +175,12 @@ def test_the_order_page_fits_a_phone(new_page, shot):
     order = world.order(paid=True)
     page = new_page(phone=True)
     log_in(page, world.buyer.email, PASSWORD)
+    for url in ("/orders/", "/notifications/", "/messages/", "/accounts/addresses/"):
+        page.goto(url)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{url} scrolls sideways on a phone ({width}px)"
+    page.goto("/orders/")
+    shot(page, "17a-phone-my-orders")
     page.goto(f"/orders/{order.number}/")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"

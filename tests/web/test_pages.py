@@ -273,3 +273,17 @@ def test_when_the_payment_service_does_not_answer_the_retry_reuses_the_same_key(
     assert res.status_code == 503 and "did not answer" in html
     assert 'name="idempotency_key" value="same-key-1"' in html
     assert status_of(order) == "awaiting_payment"
+
+
+def test_opening_a_notification_marks_it_read_and_goes_to_that_side_of_the_order(world, as_buyer, as_seller):
+    from souk.notifications.models import Notification
+
+    order = world.order(paid=True)
+    order_cancel_by_buyer(buyer=world.buyer, order_id=order.pk, reason="changed_mind")
+    note = Notification.objects.filter(recipient=world.seller, order=order).latest("pk")
+    assert as_buyer.post(reverse("web:notification_open", args=[note.pk])).status_code == 404  # not theirs
+    assert as_seller.get(reverse("web:notification_open", args=[note.pk])).status_code == 405  # a write: POST
+    res = as_seller.post(reverse("web:notification_open", args=[note.pk]))
+    assert res["Location"] == reverse("orders:seller_order_detail", args=[order.number])
+    note.refresh_from_db()
+    assert note.read_at is not None
