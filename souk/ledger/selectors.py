@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Max, Q, Sum
 from django.db.models.functions import Coalesce
 from moneyed import Money
@@ -79,12 +80,34 @@ class OrderMoney:
         return getattr(self, name)
 
 
+_SENTINEL_ORDER_ID = -7_202_611_270  # stands for the order id while the query is compiled once
+_FIELDS = ("captured", "held", "released", "commission", "refunded", "refund_in_flight")
+_compiled: dict[str, tuple[str, tuple, int]] = {}
+
+
+def _order_money_sql() -> tuple[str, tuple, int]:
+    """The order-money aggregate, compiled by the ORM once per database vendor (the hot path of
+    every refund reads it; compiling six filtered sums each time cost more CPU than running them)."""
+    vendor = connection.vendor
+    if vendor not in _compiled:
+        query = (JournalLine.objects.filter(order_id=_SENTINEL_ORDER_ID).values("order_id")
+                 .annotate(line_currency=Max("currency"), **order_money_minor_expressions())
+                 .values_list("line_currency", *_FIELDS).query)
+        sql, params = query.sql_with_params()
+        _compiled[vendor] = (sql, tuple(params), list(params).index(_SENTINEL_ORDER_ID))
+    return _compiled[vendor]
+
+
 def order_money(order_id: int, *, currency: str | None = None) -> OrderMoney:
     """The order's money in ONE aggregate query over its journal lines.
 
     An order with no entries yet is all zeros in `currency` (or XXX, ISO's "no currency").
     """
-    row = JournalLine.objects.filter(order_id=order_id).aggregate(
-        line_currency=Max("currency"), **order_money_minor_expressions())
-    cur = row.pop("line_currency") or currency or "XXX"
-    return OrderMoney(currency=cur, **{name: minor_to_money(value, cur) for name, value in row.items()})
+    sql, params, at = _order_money_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params[:at] + (order_id,) + params[at + 1:])
+        row = cursor.fetchone()
+    line_currency, *values = row if row else (None, *([0] * len(_FIELDS)))
+    cur = line_currency or currency or "XXX"
+    return OrderMoney(currency=cur, **{name: minor_to_money(int(value), cur)
+                                       for name, value in zip(_FIELDS, values, strict=True)})
