@@ -43,3 +43,7 @@ class StrictObjectIn(ObjectIn):
     """ObjectIn with strict types: `0` is not `false`, `"5"` is not `5`."""
 
     model_config = ConfigDict(strict=True)
+
+
+class UnreadCountOut(Schema):
+    unread: int = Field(ge=0, description="how many are unread")

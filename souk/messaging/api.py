@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ninja import Field, Path, Query, Router, Schema, Status
 
+from souk.core.schemas import UnreadCountOut
 from souk.messaging import schemas as s
 from souk.messaging import selectors, services
 
@@ -12,12 +13,12 @@ router = Router(tags=["messaging"])
 SENT = {201: s.ConversationOut, 429: s.RateLimitedOut}
 
 
-class PageParams(Schema):
+class MessagePageParams(Schema):
     before: int | None = Field(None, ge=1, le=MAX_ID, description="a message id: show the messages before it")
     limit: int | None = Field(None, ge=1, le=100)
 
 
-class ListParams(Schema):
+class ConversationListParams(Schema):
     cursor: str | None = Field(None, max_length=40)
     limit: int = Field(20, ge=1, le=100)
 
@@ -28,7 +29,7 @@ def _sent(request, view) -> Status:
 
 @router.get("/orders/{number}/messages", response=s.ConversationOut,
             summary="The order's conversation with the seller (or buyer), latest messages oldest first")
-def order_messages(request, number: str, params: Query[PageParams]):
+def order_messages(request, number: str, params: Query[MessagePageParams]):
     view = selectors.order_conversation(user=request.user, number=number, before=params.before,
                                         limit=params.limit)
     return s.conversation_out(view, request.user)
@@ -49,7 +50,7 @@ def read_order_messages(request, number: str):
 
 @router.get("/stores/{slug}/messages", response=s.ConversationOut,
             summary="Your conversation with a store before buying (empty until you write)")
-def store_messages(request, slug: str, params: Query[PageParams]):
+def store_messages(request, slug: str, params: Query[MessagePageParams]):
     view = selectors.store_conversation(user=request.user, slug=slug, before=params.before, limit=params.limit)
     return s.conversation_out(view, request.user)
 
@@ -62,13 +63,13 @@ def send_store_message(request, slug: str, payload: s.MessageIn):
 
 @router.get("/conversations", response=s.ConversationListOut,
             summary="Your conversations as buyer and seller, most recently active first, cursor-paginated")
-def list_conversations(request, params: Query[ListParams]):
+def list_conversations(request, params: Query[ConversationListParams]):
     return s.page_out(selectors.conversations_for_user(user=request.user, cursor=params.cursor,
                                                        limit=params.limit))
 
 
 @router.get("/conversations/{conversation_id}", response=s.ConversationOut, summary="One of your conversations")
-def conversation(request, params: Query[PageParams], conversation_id: int = Path(..., ge=1, le=MAX_ID)):
+def conversation(request, params: Query[MessagePageParams], conversation_id: int = Path(..., ge=1, le=MAX_ID)):
     view = selectors.conversation_detail(user=request.user, conversation_id=conversation_id,
                                          before=params.before, limit=params.limit)
     return s.conversation_out(view, request.user)
@@ -87,6 +88,6 @@ def read_conversation(request, conversation_id: int = Path(..., ge=1, le=MAX_ID)
                                                                 conversation_id=conversation_id)}
 
 
-@router.get("/messages/unread-count", response=s.UnreadOut, summary="Unread messages across your conversations")
+@router.get("/messages/unread-count", response=UnreadCountOut, summary="Unread messages across your conversations")
 def messages_unread_count(request):
     return {"unread": selectors.unread_count(user=request.user)}

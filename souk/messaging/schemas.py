@@ -56,10 +56,6 @@ class ConversationListOut(Schema):
     next_cursor: str | None
 
 
-class UnreadOut(Schema):
-    unread: int
-
-
 class ReadOut(Schema):
     conversation_id: int | None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ninja import Field, Path, Query, Router, Schema, Status
 
+from souk.core.schemas import UnreadCountOut
 from souk.notifications import schemas as s
 from souk.notifications import selectors, services
 
@@ -11,7 +12,7 @@ MAX_ID = 2**63 - 1
 router = Router(tags=["notifications"])
 
 
-class ListParams(Schema):
+class NotificationListParams(Schema):
     cursor: str | None = Field(None, max_length=40)
     limit: int = Field(20, ge=1, le=100)
     unread: bool = False
@@ -24,13 +25,13 @@ class DeliveryParams(Schema):
 
 
 @router.get("/notifications", response=s.NotificationPageOut, summary="Your notifications, newest first")
-def list_notifications(request, params: Query[ListParams]):
+def list_notifications(request, params: Query[NotificationListParams]):
     page = selectors.notifications_for_user(user=request.user, cursor=params.cursor, limit=params.limit,
                                             unread_only=params.unread)
     return {"items": [s.notification_out(n) for n in page.items], "next_cursor": page.next_cursor}
 
 
-@router.get("/notifications/unread-count", response=s.UnreadOut, summary="How many notifications are unread")
+@router.get("/notifications/unread-count", response=UnreadCountOut, summary="How many notifications are unread")
 def notifications_unread_count(request):
     return {"unread": selectors.unread_notification_count(user=request.user)}
 

@@ -27,10 +27,6 @@ class NotificationPageOut(Schema):
     next_cursor: str | None
 
 
-class UnreadOut(Schema):
-    unread: int
-
-
 class ReadAllOut(Schema):
     marked: int
 

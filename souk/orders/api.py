@@ -12,14 +12,14 @@ from souk.orders.checkout import CheckoutLine
 router = Router(tags=["orders"])
 
 
-class ListParams(Schema):
+class OrderListParams(Schema):
     status: str | None = None
     q: str | None = None
     cursor: str | None = None
     limit: int = 20
 
 
-class SellerListParams(Schema):
+class SellerOrderListParams(Schema):
     status: str | None = None
     cursor: str | None = None
     limit: int = 20
@@ -74,7 +74,7 @@ def _with_relations(orders):
 # --- Buyer's orders -------------------------------------------------------------------
 
 @router.get("/orders", response=s.OrderListOut, summary="My Orders, newest first, cursor-paginated")
-def list_orders(request, params: Query[ListParams]):
+def list_orders(request, params: Query[OrderListParams]):
     page = selectors.buyer_orders(buyer=request.user, status=params.status, query=params.q,
                                   cursor=params.cursor, limit=params.limit)
     return s.page_out(page)
@@ -95,7 +95,7 @@ def confirm_receipt(request, number: str):
 # --- Seller's orders -------------------------------------------------------------------
 
 @router.get("/seller/orders", response=s.OrderListOut, summary="Your store's orders, newest first")
-def seller_orders(request, params: Query[SellerListParams]):
+def seller_orders(request, params: Query[SellerOrderListParams]):
     page = selectors.store_orders(seller=request.user, status=params.status, cursor=params.cursor,
                                   limit=params.limit)
     return s.page_out(page)
