@@ -23,6 +23,7 @@ CHUNK = 100_000
 BUYERS = 2000
 STORES = 200
 REQUESTS, WARMUP, ROUNDS = 200, 20, 3
+SLOW_SECONDS = 20.0
 YARDSTICK = "yardstick: GET /api/categories (no orders involved)"
 
 TITLE = "Pages as orders grow (store metrics, seller card, My Orders, order details, seller dashboard)"
@@ -157,6 +158,9 @@ def grow(world: dict, *, start: int, end: int, deadline: float | None = None) ->
     from souk.reputation.stats import rebuild_stats
 
     rebuild_stats()
+    with connection.cursor() as cur:  # what autovacuum does after a bulk rewrite, done now
+        cur.execute("VACUUM ANALYZE reputation_storedailystats")
+        cur.execute("VACUUM ANALYZE reputation_refundfact")
     print(f"    analyze + rebuild_stats {time.monotonic() - t0:.1f}s", flush=True)
     return done
 
@@ -168,14 +172,19 @@ def p95s_ms(fns: dict) -> dict[str, float]:
         for _ in range(WARMUP):
             fn()
     best = dict.fromkeys(fns, float("inf"))
+    spent = dict.fromkeys(fns, 0.0)
     for _ in range(ROUNDS):
-        times: dict[str, list[float]] = {name: [] for name in fns}
+        # A target that already took SLOW_SECONDS keeps its first round's p95 (a slow page would
+        # otherwise hold the whole benchmark for minutes).
+        active = {name: fn for name, fn in fns.items() if best[name] == float("inf") or spent[name] < SLOW_SECONDS}
+        times: dict[str, list[float]] = {name: [] for name in active}
         for _ in range(REQUESTS):
-            for name, fn in fns.items():
+            for name, fn in active.items():
                 t = time.perf_counter()
                 fn()
                 times[name].append(time.perf_counter() - t)
         for name, samples in times.items():
+            spent[name] += sum(samples)
             samples.sort()
             best[name] = min(best[name], samples[int(0.95 * REQUESTS) - 1] * 1000)
     return best
@@ -262,7 +271,6 @@ def run(ctx):
     large = measure(world)
     label = f"{reached // 1000:,}k" if reached < 1_000_000 else f"{reached / 1_000_000:g}M"
     short = "" if reached >= LARGE else f" (stopped at {label}: the {BUDGET:.0f}s generation budget ran out)"
-    drift = large[YARDSTICK][0] / small[YARDSTICK][0]
     rows = []
     for name, (p_small, q_small) in small.items():
         p_large, q_large = large[name]
@@ -272,8 +280,7 @@ def run(ctx):
                             f"{ratio:.2f}× ({label} / 10k)", "≈ 1× (the machine's drift between the passes)"))
             continue
         rows.append(Row(f"{name}: p95 at 10k → {label} orders{short}",
-                        f"{p_small:.2f} → {p_large:.2f} ms; {q_small} → {q_large} queries; "
-                        f"{ratio / drift:.2f}× net of the yardstick's drift",
+                        f"{p_small:.2f} → {p_large:.2f} ms; {q_small} → {q_large} queries",
                         f"{ratio:.2f}× ({label} / 10k)", "≤ 1.2×"))
     for kind in ("GET /api/orders", "page /orders/"):
         heavy, light = large[f"{kind}, heavy buyer"][0], large[f"{kind}, light buyer"][0]
@@ -281,6 +288,9 @@ def run(ctx):
                         f"{heavy:.2f} vs {light:.2f} ms", f"{heavy / light:.2f}× (heavy / light)", "≤ 1.2×"))
     ctx.notes.append(f"pages: orders generated set-based; 10k orders in the first pass, grown to {reached:,} in "
                      f"{took:.0f}s (30% in one store, 1% for the heavy buyer); p95 is the best of {ROUNDS} rounds "
-                     f"of {REQUESTS} in-process requests after {WARMUP} warm-up requests; store metrics read "
-                     f"souk.reputation's daily stats, rebuilt after each growth step.")
+                     f"of {REQUESTS} in-process requests after {WARMUP} warm-up requests (one round only for a "
+                     f"target slower than {SLOW_SECONDS:.0f}s a round); the targets take turns request by "
+                     f"request; the yardstick row shows how much the machine itself drifted between the "
+                     f"passes; store metrics read souk.reputation's daily stats, rebuilt (set-based) and "
+                     f"vacuumed after each growth step.")
     return rows

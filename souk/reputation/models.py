@@ -60,7 +60,8 @@ class Review(models.Model):
 
 
 class StoreDailyStats(models.Model):
-    store = models.ForeignKey("catalog.Store", on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique (store, day) index serves every read, so the planner has one choice.
+    store = models.ForeignKey("catalog.Store", on_delete=models.CASCADE, related_name="+", db_index=False)
     day = models.DateField(help_text="UTC day")
     # Ratings of reviews written that day (review_create).
     ratings_count = models.PositiveIntegerField(default=0, db_default=0)
@@ -99,7 +100,7 @@ class RefundFact(models.Model):
     """A settled refund, filed under its store and settlement day (refunds carry no store)."""
 
     refund_id = models.BigIntegerField(primary_key=True)
-    store = models.ForeignKey("catalog.Store", on_delete=models.CASCADE, related_name="+")
+    store = models.ForeignKey("catalog.Store", on_delete=models.CASCADE, related_name="+", db_index=False)
     settled_on = models.DateField()
     seconds = models.BigIntegerField(help_text="created → settled")
 
