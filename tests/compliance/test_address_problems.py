@@ -231,3 +231,24 @@ def test_a_problem_on_an_order_that_shipped_meanwhile_closes_without_cancelling(
     assert order.status == "awaiting_delivery"
     assert AddressProblem.objects.get().state == "expired"
     assert not Cancellation.objects.exists()
+
+
+def test_the_ship_by_clock_pauses_while_the_address_is_being_fixed(seller, buyer, place_order):
+    from souk.cancellations.services.timers import cancel_unshipped_orders
+    from souk.compliance.services import address_problem_report
+
+    order = place_order()
+    shipped_by = Order.objects.get(pk=order.pk).ship_by
+    reported = timezone.now()
+    problem = address_problem_report(seller=seller, order_id=order.pk, reason="incomplete",
+                                     note="The apartment number is missing.", now=reported)
+    window = problem.fix_by - reported
+    assert Order.objects.get(pk=order.pk).ship_by == shipped_by + window
+
+    # The original deadline passes while the buyer is still fixing: no seller-fault cancellation.
+    assert cancel_unshipped_orders(order_ids=[order.pk], now=shipped_by + timedelta(minutes=1)) == 0
+    assert Order.objects.get(pk=order.pk).status == "awaiting_shipment"
+
+    # Fixed after 10 hours: the seller gets exactly those 10 hours back, not the unused window.
+    address_fix(buyer=buyer, order_id=order.pk, address=NEW_ADDRESS, now=reported + timedelta(hours=10))
+    assert Order.objects.get(pk=order.pk).ship_by == shipped_by + timedelta(hours=10)

@@ -46,6 +46,17 @@ def _clean_report(reason: str, note: str) -> str:
     return note
 
 
+def _move_ship_by(order: Order, delta: timedelta) -> None:
+    """Shift the locked order's ship-by deadline and schedule its timer for the new time."""
+    if order.ship_by is None or not delta:
+        return
+    from souk.cancellations.tasks import schedule_ship_by
+
+    order.ship_by = order.ship_by + delta
+    Order.objects.filter(pk=order.pk).update(ship_by=order.ship_by)
+    schedule_ship_by(order_id=order.pk, ship_by=order.ship_by)
+
+
 def _report(*, order: Order, reported_by: str, reporter, reason: str, note: str, now: datetime) -> AddressProblem:
     """The order is locked by the caller."""
     if order.status not in FIXABLE:
@@ -61,6 +72,9 @@ def _report(*, order: Order, reported_by: str, reporter, reason: str, note: str,
                                                     reason=reason, note=note, fix_by=fix_by, created_at=now)
     except IntegrityError:  # the partial unique index: someone flagged it a moment ago
         raise Conflict("This order's address is already flagged.", code="address_problem_open") from None
+    # The seller cannot ship to an address under repair: the ship-by clock pauses for the window
+    # (and gets back what the buyer leaves unused, in address_fix), so it is never seller fault.
+    _move_ship_by(order, fix_by - now)
     label = AddressProblem.Reason(reason).label
     who = "The seller" if reported_by == "seller" else "The carrier"
     events.record(order_id=order.pk, kind="address_problem_reported",
@@ -125,6 +139,7 @@ def address_fix(*, buyer, order_id: int, address: dict[str, Any], now: datetime 
                                    "elsewhere.", code="country_cannot_change", field="country")
         snapshot = {key: cleaned.get(key, "") for key in SNAPSHOT_KEYS}
         Order.objects.filter(pk=order.pk).update(shipping_address=snapshot, contact_phone=snapshot["phone"])
+        _move_ship_by(order, -(problem.fix_by - now))
         AddressProblem.objects.filter(pk=problem.pk).update(state=AddressProblem.State.FIXED, fixed_at=now,
                                                             closed_at=now)
         problem.state, problem.fixed_at, problem.closed_at = AddressProblem.State.FIXED, now, now
