@@ -256,6 +256,34 @@ def measure(world: dict) -> dict[str, tuple[float, int]]:
     return out
 
 
+SWEEP_EVENTS = 2000
+
+
+def sweep_seconds() -> tuple[float, int]:
+    """Times the stats sweep over SWEEP_EVENTS new timeline events on the most recent orders. Its
+    cost follows the events and the orders of the days they touch (denser days when the same year
+    holds 100× the orders), never the whole history."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from souk.reputation.stats import rollup_events
+
+    now = timezone.now()
+    with connection.cursor() as cur:
+        cur.execute("""INSERT INTO orders_orderevent (order_id, kind, actor_role, actor_id, from_status, to_status,
+                                                      message, data, created_at)
+                       SELECT id, 'note', 'system', NULL, '', '', 'bench', '{}'::jsonb, %(at)s
+                       FROM orders_order ORDER BY created_at DESC LIMIT %(n)s""",
+                    {"at": now - timedelta(minutes=5), "n": SWEEP_EVENTS})
+    started = time.perf_counter()
+    read = 0
+    while batch := rollup_events(settle_seconds=0):
+        read += batch
+    return time.perf_counter() - started, read
+
+
 def run(ctx):
     from bench.core import Row
 
@@ -264,11 +292,13 @@ def run(ctx):
     grow(world, start=1, end=SMALL)
     print(f"  {SMALL:,} orders in {time.monotonic() - started:.1f}s; measuring ...", flush=True)
     small = measure(world)
+    small_sweep = sweep_seconds()
     started = time.monotonic()
     reached = grow(world, start=SMALL + 1, end=LARGE, deadline=started + BUDGET)
     took = time.monotonic() - started
     print(f"  grown to {reached:,} orders in {took:.1f}s; measuring ...", flush=True)
     large = measure(world)
+    large_sweep = sweep_seconds()
     label = f"{reached // 1000:,}k" if reached < 1_000_000 else f"{reached / 1_000_000:g}M"
     short = "" if reached >= LARGE else f" (stopped at {label}: the {BUDGET:.0f}s generation budget ran out)"
     rows = []
@@ -282,6 +312,11 @@ def run(ctx):
         rows.append(Row(f"{name}: p95 at 10k → {label} orders{short}",
                         f"{p_small:.2f} → {p_large:.2f} ms; {q_small} → {q_large} queries",
                         f"{ratio:.2f}× ({label} / 10k)", "≤ 1.2×"))
+    rows.append(Row(f"stats sweep: the newest {SWEEP_EVENTS:,} timeline events rolled up, at 10k → {label} orders",
+                    f"{small_sweep[0] * 1000:.0f} → {large_sweep[0] * 1000:.0f} ms "
+                    f"({small_sweep[1]:,} → {large_sweep[1]:,} events)",
+                    f"{large_sweep[0] / small_sweep[0]:.2f}× ({label} / 10k)",
+                    "background work: grows with orders per touched day, not with history"))
     for kind in ("GET /api/orders", "page /orders/"):
         heavy, light = large[f"{kind}, heavy buyer"][0], large[f"{kind}, light buyer"][0]
         rows.append(Row(f"{kind}: heavy buyer ({reached // 100:,} orders) vs light buyer (10) at {label}",

@@ -88,41 +88,68 @@ def _add_refund(row: dict, seconds: int) -> None:
     row["refund_histogram"][key] = row["refund_histogram"].get(key, 0) + 1
 
 
+def day_ranges(days: Iterable[date]) -> list[tuple[date, date]]:
+    """Sorted days merged into runs of consecutive days: [(first, last), ...]."""
+    runs: list[tuple[date, date]] = []
+    for day in sorted(set(days)):
+        if runs and day == runs[-1][1] + timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def _any_of(branches: list[Q]) -> Q:
+    q = branches[0]
+    for branch in branches[1:]:
+        q |= branch
+    return q
+
+
 def recompute_days(*, store_id: int, days: Iterable[date], now: datetime | None = None) -> int:
     """Recomputes the order columns of the store's rows for `days` from the source tables.
 
-    Three queries, each an index range scan over the store's orders (or refund facts) within
-    the span of `days` (plus STATS_SHIP_LOOKBACK_DAYS for ship-by). Returns rows written.
+    Three queries. Each run of consecutive days is one index range scan over the store's orders
+    (`status IN (all)` lets the (store, status, created_at) index serve it; ship-by days look
+    STATS_SHIP_LOOKBACK_DAYS further back) or refund facts, so the cost follows the days touched,
+    not the store's history. Returns rows written.
     """
     now = now or timezone.now()
-    days = sorted(set(days))
-    if not days:
+    runs = day_ranges(days)
+    if not runs:
         return 0
-    lo, hi = _start(days[0]), _start(days[-1] + timedelta(days=1))
-    wanted = set(days)
-    rows = {day: _empty() for day in days}
-    placed = (Order.objects.filter(store_id=store_id, status__in=ALL_STATUSES, created_at__gte=lo, created_at__lt=hi)
+    rows = {day: _empty() for first, last in runs for day in _each_day(first, last)}
+    scope = {"store_id": store_id, "status__in": ALL_STATUSES}
+    placed = (Order.objects.filter(_any_of([Q(**scope, created_at__gte=_start(first),
+                                              created_at__lt=_start(last + timedelta(days=1)))
+                                            for first, last in runs]))
               .annotate(day=TruncDate("created_at", tzinfo=UTC)).values("day").order_by()
               .annotate(placed=Count("pk"), paid=Count("pk", filter=Q(paid_at__isnull=False)),
                         sfc=Count("pk", filter=_seller_fault())))
     for r in placed:
-        if r["day"] in wanted:
+        if r["day"] in rows:
             rows[r["day"]].update(orders_placed=r["placed"], orders_paid=r["paid"], seller_fault_cancelled=r["sfc"])
     lookback = timedelta(days=setting("STATS_SHIP_LOOKBACK_DAYS"))
-    shipping = (Order.objects.filter(store_id=store_id, status__in=ALL_STATUSES, created_at__gte=lo - lookback,
-                                     created_at__lt=hi, ship_by__gte=lo, ship_by__lt=hi)
+    shipping = (Order.objects.filter(_any_of([
+                    Q(**scope, created_at__gte=_start(first) - lookback, created_at__lt=_start(last + timedelta(days=1)),
+                      ship_by__gte=_start(first), ship_by__lt=_start(last + timedelta(days=1)))
+                    for first, last in runs]))
                 .annotate(day=TruncDate("ship_by", tzinfo=UTC)).values("day").order_by()
                 .annotate(due=Count("pk", filter=_ship_due(now)), on_time=Count("pk", filter=_on_time())))
     for r in shipping:
-        if r["day"] in wanted:
+        if r["day"] in rows:
             rows[r["day"]].update(shipments_due=r["due"], shipped_on_time=r["on_time"])
-    for day, seconds in RefundFact.objects.filter(store_id=store_id, settled_on__in=days).values_list(
+    for day, seconds in RefundFact.objects.filter(store_id=store_id, settled_on__in=list(rows)).values_list(
             "settled_on", "seconds"):
         _add_refund(rows[day], seconds)
     StoreDailyStats.objects.bulk_create(
         [StoreDailyStats(store_id=store_id, day=day, **cols) for day, cols in rows.items()],
         update_conflicts=True, unique_fields=["store", "day"], update_fields=ORDER_COLUMNS)
     return len(rows)
+
+
+def _each_day(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 def _file_refunds(refunds) -> list[tuple[int, date]]:

@@ -248,3 +248,25 @@ def test_rebuilding_keeps_ratings_refunds_and_shipping_as_the_incremental_paths_
     assert (incremental.ratings_count, incremental.refunds_settled, incremental.shipments_due) == (2, 2, 3)
     rebuild_stats(now=NOW)
     assert store_metrics(store_id=store.pk, now=NOW) == incremental
+
+
+def test_touched_days_are_read_as_runs_of_consecutive_days():
+    from souk.reputation.stats import day_ranges
+
+    d = date(2026, 7, 1)
+    assert day_ranges([]) == []
+    assert day_ranges([d + 2 * DAY, d, d + DAY, d + 10 * DAY, d]) == [(d, d + 2 * DAY), (d + 10 * DAY, d + 10 * DAY)]
+
+
+def test_a_late_event_on_an_old_order_recomputes_only_its_days(customer, shop):
+    """Days far apart (an old order's placement and a new one's) are separate runs; both are right."""
+    store, product = shop
+    old = place(customer, product, at=NOW - 80 * DAY)
+    pay(old, at=NOW - 80 * DAY)
+    new = place(customer, product, at=NOW - DAY)
+    pay(new, at=NOW - DAY)
+    roll_up()
+    order_cancel_by_seller(seller=store.owner, order_id=old.pk, reason="out_of_stock", now=NOW - 78 * DAY)
+    roll_up()
+    m = store_metrics(store_id=store.pk, now=NOW)
+    assert (m.orders_paid, m.seller_fault_cancelled) == (2, 1)
