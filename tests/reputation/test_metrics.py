@@ -270,3 +270,21 @@ def test_a_late_event_on_an_old_order_recomputes_only_its_days(customer, shop):
     roll_up()
     m = store_metrics(store_id=store.pk, now=NOW)
     assert (m.orders_paid, m.seller_fault_cancelled) == (2, 1)
+
+
+def test_the_rebuild_command_recomputes_what_was_lost(customer, shop):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from souk.reputation.models import StoreDailyStats
+
+    store, product = shop
+    review_at(customer, product, NOW - DAY, 5, 5, 5, 5)
+    roll_up()
+    before = store_metrics(store_id=store.pk, now=NOW)
+    StoreDailyStats.objects.all().delete()
+    out = StringIO()
+    call_command("rebuild_store_stats", stdout=out)
+    assert "rows rebuilt" in out.getvalue()
+    assert store_metrics(store_id=store.pk, now=NOW) == before
