@@ -122,3 +122,25 @@ def test_parallel_sweeps_complete_each_order_once(buyer, place_order, shop):
     assert OrderEvent.objects.filter(kind="escrow_released").count() == 12
     assert all(order_money(o.pk).released == usd(23) for o in orders)
     assert_audit_clean()
+
+
+@pytest.mark.django_db
+def test_one_order_that_cannot_complete_does_not_hold_back_the_others(buyer, place_order, shop, monkeypatch):
+    from souk.payments.services import protection
+
+    good, bad = (shipped(buyer, shop[0].owner, place_order()) for _ in range(2))
+    real_release = protection.escrow_release
+
+    def release(*, order_id, now):
+        if order_id == bad.pk:
+            raise RuntimeError("simulated bug")
+        return real_release(order_id=order_id, now=now)
+
+    monkeypatch.setattr(protection, "escrow_release", release)
+    later = max(good.protection_ends_at, bad.protection_ends_at)
+    assert protection_ended_due(now=later) == 1
+    assert Order.objects.get(pk=good.pk).status == Status.COMPLETED
+    assert Order.objects.get(pk=bad.pk).status == Status.AWAITING_DELIVERY  # rolled back, retried later
+    monkeypatch.setattr(protection, "escrow_release", real_release)
+    assert protection_ended_due(now=later) == 1
+    assert_audit_clean()

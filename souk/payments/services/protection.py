@@ -10,6 +10,7 @@ moment (`souk.payments.tasks.end_protection`) is the fast path; the sweep
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from django.db import transaction
@@ -21,6 +22,8 @@ from souk.orders.status import Action, Status
 from souk.payments.services.escrow import escrow_release
 
 __all__ = ["order_protection_end", "protection_ended_due"]
+
+logger = logging.getLogger(__name__)
 
 MESSAGE = "Buyer protection ended without a problem reported: the order is complete."
 
@@ -53,6 +56,12 @@ def protection_ended_due(*, limit: int = 50, now: datetime | None = None) -> int
                       .filter(status=Status.AWAITING_DELIVERY, protection_ends_at__lte=now)
                       .order_by("protection_ends_at")
                       .only("pk", "status", "store_id", "currency", "protection_ends_at", "paid_at")[:limit])
+        done = 0
         for order in orders:
-            _end(order, now)
-    return len(orders)
+            try:
+                with transaction.atomic():  # savepoint: one broken order must not hold back the batch
+                    _end(order, now)
+                done += 1
+            except Exception:
+                logger.exception("ending buyer protection of order %s failed; retried next sweep", order.pk)
+    return done
