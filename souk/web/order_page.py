@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from souk.cancellations.conf import setting as cancellation_setting
 from souk.cancellations.reasons import REJECT_REASONS, reasons_for
@@ -26,24 +27,24 @@ from souk.payments.selectors import order_refunds
 
 # The sandbox gateway's test tokens the pay form offers (souk/payments/gateways/sandbox.py).
 SANDBOX_TOKENS = [
-    ("tok_visa", "Visa ending 4242 (succeeds)"),
-    ("tok_mastercard", "Mastercard ending 4444 (succeeds)"),
-    ("tok_ewallet", "E-wallet (succeeds)"),
-    ("tok_insufficient_funds", "Card with insufficient funds (declined)"),
-    ("tok_expired_card", "Expired card (declined)"),
+    ("tok_visa", _("Visa ending 4242 (succeeds)")),
+    ("tok_mastercard", _("Mastercard ending 4444 (succeeds)")),
+    ("tok_ewallet", _("E-wallet (succeeds)")),
+    ("tok_insufficient_funds", _("Card with insufficient funds (declined)")),
+    ("tok_expired_card", _("Expired card (declined)")),
 ]
-PAY_METHODS = [(PaymentMethod.CARD.value, "Card"), (PaymentMethod.EWALLET.value, "E-wallet"),
-               (PaymentMethod.BALANCE.value, "Souk balance")]
+PAY_METHODS = [(PaymentMethod.CARD.value, _("Card")), (PaymentMethod.EWALLET.value, _("E-wallet")),
+               (PaymentMethod.BALANCE.value, _("Souk balance"))]
 
-REFUND_STEPS = [("requested", "Requested"), ("processing", "Sent to your bank"), ("succeeded", "Refunded")]
+REFUND_STEPS = [("requested", _("Requested")), ("processing", _("Sent to your bank")), ("succeeded", _("Refunded"))]
 REFUND_STATE_TEXT = {
-    Refund.State.PENDING: "On its way",
-    Refund.State.REQUIRES_ACTION: "Needs attention",
-    Refund.State.SUCCEEDED: "Refunded",
-    Refund.State.FAILED: "Failed",
-    Refund.State.CANCELED: "Cancelled",
+    Refund.State.PENDING: _("On its way"),
+    Refund.State.REQUIRES_ACTION: _("Needs attention"),
+    Refund.State.SUCCEEDED: _("Refunded"),
+    Refund.State.FAILED: _("Failed"),
+    Refund.State.CANCELED: _("Cancelled"),
 }
-METHOD_TEXT = {"card": "Card", "ewallet": "E-wallet", "balance": "Souk balance"}
+METHOD_TEXT = {"card": _("Card"), "ewallet": _("E-wallet"), "balance": _("Souk balance")}
 
 
 @dataclass
