@@ -23,4 +23,5 @@ urlpatterns = [
     re_path(rf"^{NUMBER}/cancel/withdraw/$", views_cancel.withdraw_request, name="withdraw_request"),
     re_path(rf"^{NUMBER}/messages/$", views_messages.buyer_message_send, name="message_send"),
     re_path(rf"^{NUMBER}/confirm-receipt/$", views.confirm_receipt, name="confirm_receipt"),
+    re_path(rf"^{NUMBER}/review/$", views.review, name="review"),
 ]

@@ -15,6 +15,7 @@ from souk.core.errors import DomainError, NotFound
 from souk.orders import selectors, services
 from souk.orders.status import Status
 from souk.payments.services import GatewayUnavailable, PaymentDeclined, order_pay
+from souk.reputation.services import review_create
 from souk.web import order_page
 
 TABS = [("", _("All")), (Status.AWAITING_PAYMENT, _("Awaiting payment")),
@@ -217,6 +218,25 @@ def confirm_receipt(request: HttpRequest, number: str) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, "Thanks! The order is complete.")
+    return redirect("orders:order_detail", number=number)
+
+
+@login_required
+@require_POST
+def review(request: HttpRequest, number: str) -> HttpResponse:
+    """Rate a completed order (overall and per detail, 1-5 stars) with an optional text."""
+    fields = ("overall", "item_as_described", "communication", "shipping_speed")
+    form = {name: request.POST.get(name, "") for name in (*fields, "text")}
+    try:
+        order_id = selectors.order_id_for(number=number, buyer=request.user)
+        review_create(buyer=request.user, order_id=order_id, text=form["text"],
+                      **{name: _int(form[name], form[name]) for name in fields})
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        errors = {f"review_{k}" if k != "general" else "review": v for k, v in _field_errors(exc).items()}
+        return render_buyer_order(request, number, errors=errors, form=form, status=422)
+    messages.success(request, _("Thank you for your review."))
     return redirect("orders:order_detail", number=number)
 
 

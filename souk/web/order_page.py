@@ -24,6 +24,8 @@ from souk.orders.status import Status
 from souk.payments.gateways.base import PaymentMethod
 from souk.payments.models import Refund
 from souk.payments.selectors import order_refunds
+from souk.reputation.policy import RATING_LABELS
+from souk.reputation.selectors import order_review
 
 # The sandbox gateway's test tokens the pay form offers (souk/payments/gateways/sandbox.py).
 SANDBOX_TOKENS = [
@@ -99,6 +101,9 @@ def buyer_context(order: Order, user) -> dict[str, Any]:
         "pay_tokens": SANDBOX_TOKENS,
         "pay_methods": PAY_METHODS,
     }
+    if order.status == Status.COMPLETED:  # reviews open once the order is complete (one query)
+        ctx["review_panel"] = order_review(order=order)
+        ctx["rating_fields"] = list(RATING_LABELS.items())
     ctx.update(cancel_panel(order, "buyer"))
     ctx.update(conversation_panel(order, user, side="buyer"))
     return ctx

@@ -248,9 +248,13 @@ def test_every_form_on_every_page_carries_the_csrf_token(world, as_buyer, as_sel
     unpaid, paid, shipped = world.order(), world.order(paid=True), world.order(shipped=True)
     asked = world.order(paid=True)
     order_cancel_by_buyer(buyer=world.buyer, order_id=asked.pk, reason="changed_mind")
+    done = world.order(shipped=True)
+    from souk.orders.services import order_confirm_receipt
+
+    order_confirm_receipt(buyer=world.buyer, order_id=done.pk)
     staff = Client()
     staff.force_login(UserFactory(is_staff=True))
-    pages = [(as_buyer, reverse("orders:order_detail", args=[o.number])) for o in (unpaid, paid, shipped, asked)]
+    pages = [(as_buyer, reverse("orders:order_detail", args=[o.number])) for o in (unpaid, paid, shipped, asked, done)]
     pages += [(as_buyer, reverse("orders:cancel", args=[paid.number])), (as_buyer, reverse("orders:my_orders")),
               (as_seller, reverse("web:seller_dashboard")), (as_seller, reverse("web:notifications")),
               (as_seller, reverse("orders:seller_order_detail", args=[asked.number])),
@@ -287,3 +291,27 @@ def test_opening_a_notification_marks_it_read_and_goes_to_that_side_of_the_order
     assert res["Location"] == reverse("orders:seller_order_detail", args=[order.number])
     note.refresh_from_db()
     assert note.read_at is not None
+
+
+def test_a_completed_order_can_be_reviewed_once_from_its_page(world, as_buyer):
+    from souk.orders.services import order_confirm_receipt
+
+    order = world.order(shipped=True)
+    url = reverse("orders:order_detail", args=[order.number])
+    assert 'id="review"' not in as_buyer.get(url).content.decode()  # not before it is complete
+    order_confirm_receipt(buyer=world.buyer, order_id=order.pk)
+    html = as_buyer.get(url).content.decode()
+    assert 'action="' + reverse("orders:review", args=[order.number]) + '"' in html
+    res = as_buyer.post(reverse("orders:review", args=[order.number]),
+                        {"overall": "9", "item_as_described": "5", "communication": "5", "shipping_speed": "4"})
+    html = res.content.decode()
+    assert res.status_code == 422 and 'id="rate-overall-error"' in html and 'aria-invalid="true"' in html
+    res = as_buyer.post(reverse("orders:review", args=[order.number]),
+                        {"overall": "5", "item_as_described": "5", "communication": "4", "shipping_speed": "4",
+                         "text": "Great <em>sound</em>"}, follow=True)
+    html = res.content.decode()
+    assert "Thank you for your review." in html and "Great &lt;em&gt;sound&lt;/em&gt;" in html
+    assert 'action="' + reverse("orders:review", args=[order.number]) + '"' not in html
+    stranger = Client()
+    stranger.force_login(UserFactory())
+    assert stranger.post(reverse("orders:review", args=[order.number]), {"overall": "1"}).status_code == 404
