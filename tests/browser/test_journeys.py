@@ -97,6 +97,15 @@ def test_a_shipped_order_says_why_it_cannot_be_cancelled_and_what_to_do(new_page
     expect(page.get_by_text(order.tracking_number)).to_be_visible()
     expect(page.locator("#cd-protection")).to_be_visible()
     shot(page, "12-shipped-order-cannot-be-cancelled")
+    page.get_by_role("button", name="Confirm receipt").click()
+    expect(page.locator("#order-status")).to_have_text("Completed")
+    review = page.get_by_role("region", name="Your review")
+    review.get_by_label("Shipping speed").select_option("4")
+    review.get_by_label("Tell other buyers about it").fill("Clear sound, arrived in 9 days.")
+    review.get_by_role("button", name="Post review").click()
+    expect(page.locator("#flash")).to_contain_text("Thank you for your review.")
+    expect(page.get_by_role("region", name="Your review")).to_contain_text("Clear sound, arrived in 9 days.")
+    shot(page, "12a-completed-and-reviewed")
 
 
 def test_buyer_and_seller_exchange_messages_on_the_order_page(new_page, shot):
