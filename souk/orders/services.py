@@ -114,15 +114,24 @@ def order_mark_shipped(*, seller, order_id: int, carrier: str, tracking_number: 
     carrier, tracking_number = _clean_shipping(carrier, tracking_number)
     now = now or timezone.now()
     order = lock_order(order_id=order_id, store__owner=seller)
-    return transition(
+    order = transition(
         order=order, action=Action.SHIP, actor=seller, actor_role="seller", now=now,
         data={"carrier": carrier, "tracking_number": tracking_number},
         changes={"tracking_carrier": carrier, "tracking_number": tracking_number,
                  "protection_ends_at": now + timedelta(days=order.protection_days)})
+    # When protection ends the worker completes the order and releases escrow (a sweep backs it up).
+    from souk.payments.tasks import schedule_protection_end
+
+    schedule_protection_end(order_id=order.pk, at=order.protection_ends_at)
+    return order
 
 
 @transaction.atomic
 def order_confirm_receipt(*, buyer, order_id: int, now: datetime | None = None) -> Order:
     """The buyer says the parcel arrived: the order completes (escrow release follows)."""
     order = lock_order(order_id=order_id, buyer=buyer)
-    return transition(order=order, action=Action.CONFIRM_RECEIPT, actor=buyer, actor_role="buyer", now=now)
+    order = transition(order=order, action=Action.CONFIRM_RECEIPT, actor=buyer, actor_role="buyer", now=now)
+    from souk.payments.tasks import release_escrow_after_commit
+
+    release_escrow_after_commit(order_id=order.pk)  # the seller is paid now, not at the next sweep
+    return order

@@ -40,7 +40,8 @@ def decide_review(order_id: int, approve: bool) -> str:
 
 
 def schedule_protection_end(*, order_id: int, at: datetime) -> None:
-    transaction.on_commit(lambda: end_protection.using(run_after=at).enqueue(order_id))
+    """Call inside the transaction that sets `protection_ends_at`: the task row commits (or not) with it."""
+    end_protection.using(run_after=at).enqueue(order_id)
 
 
 def release_escrow_after_commit(*, order_id: int) -> None:
