@@ -75,6 +75,7 @@ FROM (SELECT 1) AS one LEFT JOIN {_t(Address)} a ON a.id = %s AND a.user_id = %s
 # values); lines and the wanted stock as JSON arrays of objects with declared types.
 ORDER_COLUMNS: tuple[str, ...] = tuple(f.column for f in Order._meta.concrete_fields if not f.primary_key)
 ORDER_ATTNAMES: tuple[str, ...] = tuple(f.attname for f in Order._meta.concrete_fields if not f.primary_key)
+_ORDER_COLUMN_ATTNAMES = tuple(zip(ORDER_COLUMNS, ORDER_ATTNAMES, strict=True))
 
 WRITE_SQL = f"""
 WITH upd AS (
@@ -161,6 +162,10 @@ def read(cursor, *, buyer_id: int, address_id: int, product_ids: list[int], opti
                  specs=specs)
 
 
+def _order_row(values: dict[str, Any]) -> dict[str, Any]:
+    return {c: values[a] for c, a in _ORDER_COLUMN_ATTNAMES}
+
+
 class NumberTaken(IntegrityError):
     """An order number drawn at random is already used (nothing was written): draw again."""
 
@@ -176,7 +181,7 @@ def write(cursor, *, orders: list[Order], line_rows: list[tuple], wanted: list[t
     kind, role, actor_id, to_status, data, created_at = event
     params = (
         _json([{"id": p, "q": q, "price": price} for p, q, price in wanted]), [p for p, _, _ in wanted],
-        _json([{c: vars(o)[a] for c, a in zip(ORDER_COLUMNS, ORDER_ATTNAMES, strict=True)} for o in orders]),
+        _json([_order_row(vars(o)) for o in orders]),
         _json([{"n": n, "store_id": row[0], "product_id": row[1], "title": row[2], "specs": row[3],
                 "unit_price_minor": row[4], "quantity": row[5], "line_total_minor": row[6]}
                for n, row in enumerate(line_rows)]),
