@@ -14,10 +14,11 @@ from django_tasks import task
 
 
 @task()
-def expire_payment_window(order_id: int) -> int:
+def expire_payment_window(*order_ids: int) -> int:
+    """Cancel these orders if they are still unpaid (a checkout's orders share one task and one pay_by)."""
     from souk.cancellations.services.timers import expire_unpaid_orders
 
-    return expire_unpaid_orders(order_ids=[order_id])
+    return expire_unpaid_orders(order_ids=list(order_ids))
 
 
 @task()
@@ -48,9 +49,9 @@ def notify_cancellations() -> int:
 # --- Hooks for the apps that set the deadlines (call inside the transaction that sets the column:
 # the task row commits with it, and the sweep covers a lost or stale task) ---------------------------
 
-def schedule_payment_window(*, order_id: int, pay_by: datetime) -> None:
-    """Checkout sets `Order.pay_by`: cancel the order then if it is still unpaid."""
-    expire_payment_window.using(run_after=pay_by).enqueue(order_id)
+def schedule_payment_window(*, order_ids: list[int], pay_by: datetime) -> None:
+    """Checkout sets `Order.pay_by` on its orders: one task cancels those still unpaid then."""
+    expire_payment_window.using(run_after=pay_by).enqueue(*order_ids)
 
 
 def schedule_ship_by(*, order_id: int, ship_by: datetime | None) -> None:

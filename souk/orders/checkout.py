@@ -144,6 +144,13 @@ def _check_shipping(store_names: dict[int, str], choice: dict[int, int], options
     return shipping_of
 
 
+def _check_customs(country: str, lines: list[CheckoutLine]) -> None:
+    """Customs rules of the destination (souk.compliance): refused lines name `lines[i].product_id`."""
+    from souk.compliance.services import check_checkout_lines  # compliance builds on orders
+
+    check_checkout_lines(country=country, lines=lines)
+
+
 def _short(lines: list[CheckoutLine], products: dict[int, tuple]) -> dict[int, tuple[str, int]]:
     """{product id: (title, units left)} for the lines that want more than is left."""
     return {line.product_id: (products[line.product_id][P_TITLE], products[line.product_id][P_STOCK])
@@ -254,9 +261,24 @@ def checkout(*, buyer, address_id: int, lines: list[CheckoutLine], shipping: dic
     if connection.vendor == "postgresql":
         orders = _place_fast(buyer=buyer, address_id=address_id, lines=lines, choice=choice, now=now)
         if orders is not None:
+            _schedule_payment_windows(orders)
             return orders
     with transaction.atomic():
-        return _place(buyer=buyer, address_id=address_id, lines=lines, choice=choice, now=now)
+        orders = _place(buyer=buyer, address_id=address_id, lines=lines, choice=choice, now=now)
+        _schedule_payment_windows(orders)
+        return orders
+
+
+def _schedule_payment_windows(orders: list[Order]) -> None:
+    """The fast path of each order's payment-window timer (the `payment_window` sweep is the safety net).
+
+    In the locked path this is in the checkout's transaction. After the one-statement fast path it
+    follows the commit: a crash in between loses only the fast path (the sweep still cancels on
+    time, from the partial index on `pay_by`), and a task never exists for an order that does not.
+    """
+    from souk.cancellations.tasks import schedule_payment_window
+
+    schedule_payment_window(order_ids=[o.pk for o in orders], pay_by=orders[0].pay_by)
 
 
 def _place_fast(*, buyer, address_id: int, lines: list[CheckoutLine], choice: dict[int, int],
@@ -275,6 +297,7 @@ def _place_fast(*, buyer, address_id: int, lines: list[CheckoutLine], choice: di
             raise _address_not_found()
         store_names = _check_products(lines, facts.products, choice)
         shipping_of = _check_shipping(store_names, choice, facts.options, facts.snapshot["country"])
+        _check_customs(facts.snapshot["country"], lines)
         short = _short(lines, facts.products)
         if short:
             raise _out_of_stock(lines, short)
@@ -335,6 +358,7 @@ def _place(*, buyer, address_id: int, lines: list[CheckoutLine], choice: dict[in
     store_names = _check_products(lines, products, choice)
     shipping_of = _check_shipping(store_names, choice, _load_options([choice[s] for s in store_names],
                                                                       address.country.code), address.country.code)
+    _check_customs(address.country.code, lines)
     short = _short(lines, products)
     if short:
         raise _out_of_stock(lines, short)

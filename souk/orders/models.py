@@ -87,6 +87,11 @@ class Order(models.Model):
             models.Index(fields=["buyer", "status", "-created_at", "-id"], name="order_buyer_status_recent"),
             # Seller dashboard: the store's orders per status.
             models.Index(fields=["store", "status", "-created_at", "-id"], name="order_store_status_recent"),
+            # Deadline sweeps: only the orders still waiting on that deadline are indexed.
+            models.Index(fields=["pay_by"], condition=Q(status="awaiting_payment"), name="order_pay_by_due"),
+            models.Index(fields=["ship_by"], condition=Q(status="awaiting_shipment"), name="order_ship_by_due"),
+            models.Index(fields=["protection_ends_at"], condition=Q(status="awaiting_delivery"),
+                         name="order_protection_due"),
         ]
 
     def __str__(self) -> str:

@@ -70,7 +70,8 @@ def transition(*, order: Order, action: Action, actor, actor_role: str, message:
     now = now or timezone.now()
     current = Status(order.status)
     target = next_status(action, current)
-    cols = {**_timestamp_columns(Action(action), order, target, now), **(changes or {})}
+    stamps = _timestamp_columns(Action(action), order, target, now)
+    cols = {**stamps, **(changes or {})}
     with transaction.atomic(savepoint=False):  # the caller's transaction; no extra SAVEPOINT round trips
         # `status=current` guards against a caller that forgot the lock: a stale row updates nothing.
         updated = Order.objects.filter(pk=order.pk, status=current).update(
@@ -79,6 +80,11 @@ def transition(*, order: Order, action: Action, actor, actor_role: str, message:
             events.record(order_id=order.pk, kind=Action(action).value, actor_role=actor_role, actor=actor,
                           message=message, data=data, from_status=current.value, to_status=target.value,
                           now=now)
+            if "ship_by" in stamps and "ship_by" not in (changes or {}):
+                # The handling-time clock just started: its timer commits with this change.
+                from souk.cancellations.tasks import schedule_ship_by
+
+                schedule_ship_by(order_id=order.pk, ship_by=stamps["ship_by"])
     if updated != 1:  # raised outside the block so the caller's transaction stays usable
         raise TransitionNotAllowed(Action(action), current)
     order.status = target.value
@@ -114,6 +120,14 @@ def order_mark_shipped(*, seller, order_id: int, carrier: str, tracking_number: 
     carrier, tracking_number = _clean_shipping(carrier, tracking_number)
     now = now or timezone.now()
     order = lock_order(order_id=order_id, store__owner=seller)
+    if order.status == Status.AWAITING_CANCELLATION:
+        # Shipping is the seller's answer to the buyer's pending request: rejected as already shipped,
+        # with this tracking, in this transaction (never a request left open on a shipped order).
+        from souk.cancellations.services import cancellation_request_reject
+
+        cancellation_request_reject(seller=seller, order_id=order.pk, reason="already_shipped", carrier=carrier,
+                                    tracking_number=tracking_number, now=now)
+        return lock_order(order_id=order.pk)
     order = transition(
         order=order, action=Action.SHIP, actor=seller, actor_role="seller", now=now,
         data={"carrier": carrier, "tracking_number": tracking_number},

@@ -361,3 +361,16 @@ def test_approving_when_no_request_is_open_is_409(seller, place_order):
     order = place_order(paid=True)
     resp = Api(seller).post(f"/seller/orders/{order.number}/cancellation-request/approve")
     assert resp.status_code == 409 and resp.json()["code"] == "no_pending_cancellation_request"
+
+
+def test_shipping_an_order_with_a_pending_request_answers_it_as_already_shipped(buyer, seller, place_order):
+    from souk.orders.services import order_mark_shipped
+
+    order = place_order(paid=True)
+    assert Api(buyer).post(f"/orders/{order.number}/cancel", {"reason": "changed_mind"}).status_code in (200, 201)
+    order_mark_shipped(seller=seller, order_id=order.pk, carrier="DHL", tracking_number="JD01")
+    request = CancellationRequest.objects.get(order=order)
+    assert (request.state, request.reject_reason) == ("rejected", "already_shipped")
+    assert status(order) == "awaiting_delivery"
+    assert not Refund.objects.filter(order=order).exists()
+    assert_audit_clean()

@@ -174,8 +174,7 @@ def test_a_timer_task_left_running_by_a_killed_worker_is_finished_once_by_the_sw
 
 
 def test_the_deadline_hooks_schedule_the_fast_path_at_the_deadline(buyer, place_order):
-    order = place_order()
-    tasks.schedule_payment_window(order_id=order.pk, pay_by=order.pay_by)
+    order = place_order()  # checkout itself schedules the payment window
     task = DBTaskResult.objects.get(task_path="souk.cancellations.tasks.expire_payment_window")
     assert task.run_after == order.pay_by and task.args_kwargs["args"] == [order.pk]
     assert tasks.expire_payment_window.call(order.pk) == 0  # early: not due, nothing happens

@@ -200,3 +200,32 @@ def test_staff_can_read_every_compliance_list_in_the_admin(client, shop, staff, 
     for name in ("customsrule", "qualityflag", "addressproblem", "protectionextension", "lowstockalert"):
         response = client.get(f"/admin/compliance/{name}/")
         assert response.status_code == 200, name
+
+
+def test_checkout_refuses_a_line_that_breaks_a_customs_rule_and_writes_nothing(api, staff, buyer, shop):
+    from souk.catalog.models import Product
+    from souk.orders.checkout import checkout
+    from souk.orders.models import Order
+
+    store, gadget, cable, option = shop
+    assert api(staff).post("/staff/customs-rules", BATTERIES_TO_US).status_code == 201
+    with pytest.raises(ValidationFailed) as refused:
+        checkout(buyer=buyer, address_id=buyer.addresses.first().pk,
+                 lines=[CheckoutLine(cable.pk, 1), CheckoutLine(gadget.pk, 1)], shipping={store.pk: option.pk})
+    assert refused.value.code == "customs_restriction"
+    assert [e.field for e in refused.value.errors] == ["lines[1].product_id"]
+    assert "United States" in refused.value.message
+    assert not Order.objects.exists()
+    assert Product.objects.get(pk=gadget.pk).stock == 50
+
+
+def test_checkout_schedules_the_payment_window_timer_of_each_order(buyer, shop):
+    from django_tasks_db.models import DBTaskResult
+
+    from souk.orders.checkout import checkout
+
+    store, gadget, cable, option = shop
+    [order] = checkout(buyer=buyer, address_id=buyer.addresses.first().pk, lines=[CheckoutLine(cable.pk, 1)],
+                       shipping={store.pk: option.pk})
+    task = DBTaskResult.objects.get(task_path__endswith="expire_payment_window")
+    assert task.run_after == order.pay_by and task.args_kwargs["args"] == [order.pk]
