@@ -205,7 +205,7 @@ def test_checkout_runs_the_same_number_of_statements_for_one_line_or_ten(buyer):
             checkout(buyer=buyer, address_id=address_id, lines=lines, shipping=shipping)
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1] == counts[2]
-    assert counts[0] <= 12
+    assert counts[0] <= 14  # incl. the customs rules read and the payment-window timer
 
 
 def test_a_buyer_can_ship_to_any_address_of_their_own(buyer, store_a):
