@@ -85,7 +85,8 @@ class Order(models.Model):
             # My Orders (all, and per status tab), newest first, keyset-paginated.
             models.Index(fields=["buyer", "-created_at", "-id"], name="order_buyer_recent"),
             models.Index(fields=["buyer", "status", "-created_at", "-id"], name="order_buyer_status_recent"),
-            # Seller dashboard: the store's orders per status.
+            # Seller dashboard: the store's orders, all and per status.
+            models.Index(fields=["store", "-created_at", "-id"], name="order_store_recent"),
             models.Index(fields=["store", "status", "-created_at", "-id"], name="order_store_status_recent"),
             # Deadline sweeps: only the orders still waiting on that deadline are indexed.
             models.Index(fields=["pay_by"], condition=Q(status="awaiting_payment"), name="order_pay_by_due"),

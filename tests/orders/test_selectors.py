@@ -19,6 +19,7 @@ from souk.orders.selectors import (
     order_for_seller,
     page_queryset,
     store_orders,
+    store_orders_queryset,
 )
 from tests.factories import ProductFactory
 from tests.orders.conftest import pay, place
@@ -133,3 +134,23 @@ def test_my_orders_is_served_by_the_buyer_index_on_postgresql(buyer, other_buyer
                              limit=10).explain()
         assert index in plan, plan
         assert "Sort" not in plan, plan
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("status", [None, "awaiting_payment"])
+def test_the_seller_dashboard_is_served_by_the_store_indexes_on_postgresql(buyer, other_buyer, store_a, status):
+    mine = many_orders(buyer, store_a[1], 60)
+    many_orders(other_buyer, store_a[1], 30)
+    # Like a real store: most orders are long finished, a few are waiting.
+    Order.objects.exclude(pk__in=[o.pk for o in mine[-12:]]).update(status="completed")
+    seller = store_a[0].owner
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE orders_order")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    first = store_orders(seller=seller, status=status, limit=10)
+    assert len(first.items) == 10
+    for cursor_value in (None, first.next_cursor):
+        plan = page_queryset(store_orders_queryset(seller=seller, status=status), cursor=cursor_value,
+                             limit=10).explain()
+        assert "order_store_recent" in plan or "order_store_status_recent" in plan, plan
+        assert "Sort" not in plan, plan  # walked in order, stopped at the page
