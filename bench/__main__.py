@@ -50,7 +50,8 @@ def main() -> None:
     print(f"  {tps:,.0f} tps", flush=True)
     rows = [Row("pgbench TPC-B-like (8 clients, scale 8)", f"{tps:,.0f} tps", "1.000", "yardstick")]
 
-    os.environ["DATABASE_URL"] = pg.recreate_database(admin_url, "souk_bench")
+    bench_db = os.environ.get("BENCH_DB", f"souk_bench_{os.getpid()}")  # per run, dropped at the end
+    os.environ["DATABASE_URL"] = pg.recreate_database(admin_url, bench_db)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "souk.settings")
     os.environ["SOUK_FAST_PASSWORD_HASHER"] = "1"
     os.environ.setdefault("SOUK_LOG_LEVEL", "WARNING")
@@ -70,6 +71,11 @@ def main() -> None:
             print(f"  {row.what}: {row.value}  {row.ratio}", flush=True)
         rows.extend(new_rows)
 
+    from django.db import connections
+
+    connections.close_all()
+    if "BENCH_DB" not in os.environ:
+        pg.drop_database(admin_url, bench_db)
     report = render(rows, ctx, pg.server_version(admin_url))
     print(report)
     if not args.no_write:

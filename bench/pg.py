@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -26,6 +27,11 @@ def recreate_database(admin_url: str, name: str) -> str:
     return with_database(admin_url, name)
 
 
+def drop_database(admin_url: str, name: str) -> None:
+    with psycopg.connect(conninfo(admin_url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def server_version(url: str) -> str:
     with psycopg.connect(conninfo(url)) as conn:
         return conn.execute("SHOW server_version").fetchone()[0]
@@ -35,13 +41,15 @@ def pgbench_tps(admin_url: str, *, clients: int = 8, threads: int = 2, seconds: 
     """TPC-B-like tps (pgbench's default script) on a fresh database of the same server."""
     if not shutil.which("pgbench"):
         raise SystemExit("pgbench is missing: `make test` (scripts/ensure-system-packages) installs postgresql-client")
-    url = recreate_database(admin_url, "souk_bench_pgbench")
+    name = f"souk_bench_pgbench_{os.getpid()}"  # per run: two people benchmarking never collide
+    url = recreate_database(admin_url, name)
     parts = urlparse(url)
     base = ["-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432), "-U", parts.username or "postgres"]
-    subprocess.run(["pgbench", "-i", "-q", "-s", str(scale), *base, "souk_bench_pgbench"], check=True,
+    subprocess.run(["pgbench", "-i", "-q", "-s", str(scale), *base, name], check=True,
                    capture_output=True)
     out = subprocess.run(["pgbench", "-c", str(clients), "-j", str(threads), "-T", str(seconds), *base,
-                          "souk_bench_pgbench"], check=True, capture_output=True, text=True).stdout
+                          name], check=True, capture_output=True, text=True).stdout
+    drop_database(admin_url, name)
     match = re.search(r"tps = ([\d.]+) \((?:without|excluding)", out)
     if not match:
         raise RuntimeError(f"could not read pgbench's tps:\n{out}")
