@@ -81,8 +81,11 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
                       for q in selectors.shipping_quotes(store_id=product.store_id, country=country)]
         except ValidationFailed as exc:
             country_error = exc.message
+    from souk.reputation.selectors import seller_card  # reputation builds on the catalog
+
     context = {
         "product": product, "store": product.store, "specs": list(product.specs.all()),
+        "seller": seller_card(store_id=product.store_id),
         "options": product.store.active_shipping_options, "quotes": quotes, "country": country,
         "country_name": countries.name(country) if country and not country_error else "",
         "country_error": country_error, "countries": list(countries),
@@ -97,8 +100,11 @@ def store_detail(request: HttpRequest, slug: str) -> HttpResponse:
         store = selectors.store_detail(slug=slug)
     except NotFound:
         raise Http404("No such store.") from None
+    from souk.reputation.selectors import store_metrics, store_reviews
+
     page = _page_or_404(store=store.slug, cursor=request.GET.get("cursor"))
-    context = {"store": store, "page": page, "next_url": _next_url({}, page.next_cursor if page else None)}
+    context = {"store": store, "page": page, "next_url": _next_url({}, page.next_cursor if page else None),
+               "metrics": store_metrics(store_id=store.pk), "reviews": store_reviews(store_id=store.pk, limit=5)}
     return render(request, "catalog/store_detail.html", context, status=200 if page else 400)
 
 
