@@ -1,4 +1,4 @@
-"""Cancellation settings: read from `settings.SOUK[...]`, with these defaults.
+"""Cancellation settings: read from `settings.SOUK[...]`, else `SOUK_<KEY>` in the environment, else these defaults (souk.core.conf).
 
 | key | default | meaning |
 | --- | --- | --- |
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
+from souk.core.conf import app_setting
 
 DEFAULTS: dict[str, Any] = {
     "CANCELLATION_RESPOND_HOURS": 48,
@@ -23,4 +23,4 @@ DEFAULTS: dict[str, Any] = {
 
 
 def setting(name: str) -> Any:
-    return getattr(settings, "SOUK", {}).get(name, DEFAULTS[name])
+    return app_setting(name, DEFAULTS)

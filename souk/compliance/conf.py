@@ -12,10 +12,9 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from django.conf import settings
+from souk.core.conf import app_setting
 
 DEFAULTS: dict[str, Any] = {
     "ADDRESS_FIX_HOURS": 48,
@@ -28,10 +27,4 @@ DEFAULTS: dict[str, Any] = {
 
 
 def setting(name: str) -> Any:
-    configured = getattr(settings, "SOUK", {})
-    if name in configured:
-        return configured[name]
-    raw = os.environ.get(f"SOUK_{name}")
-    if raw is None:
-        return DEFAULTS[name]
-    return float(raw) if "." in raw else int(raw)
+    return app_setting(name, DEFAULTS)

@@ -1,4 +1,4 @@
-"""Messaging settings: read from `settings.SOUK[...]`, with these defaults.
+"""Messaging settings: read from `settings.SOUK[...]`, else `SOUK_<KEY>` in the environment, else these defaults (souk.core.conf).
 
 | key | default | meaning |
 | --- | --- | --- |
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
+from souk.core.conf import app_setting
 
 DEFAULTS: dict[str, Any] = {
     "MESSAGE_RATE_LIMIT": 10,
@@ -21,4 +21,4 @@ DEFAULTS: dict[str, Any] = {
 
 
 def setting(name: str) -> Any:
-    return getattr(settings, "SOUK", {}).get(name, DEFAULTS[name])
+    return app_setting(name, DEFAULTS)

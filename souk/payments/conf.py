@@ -1,4 +1,4 @@
-"""Payments settings: read from `settings.SOUK[...]`, with these defaults.
+"""Payments settings: read from `settings.SOUK[...]`, else `SOUK_<KEY>` in the environment, else these defaults (souk.core.conf).
 
 | key | default | meaning |
 | --- | --- | --- |
@@ -32,11 +32,9 @@ Every scalar can also be set from the environment as `SOUK_<KEY>` (e.g.
 
 from __future__ import annotations
 
-import json
-import os
 from typing import Any
 
-from django.conf import settings
+from souk.core.conf import app_setting
 
 DEFAULTS: dict[str, Any] = {
     "PAYMENT_GATEWAY": "souk.payments.gateways.sandbox.SandboxGateway",
@@ -65,18 +63,5 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def _from_env(name: str) -> Any:
-    raw = os.environ.get(f"SOUK_{name}")
-    if raw is None:
-        return DEFAULTS[name]
-    default = DEFAULTS[name]
-    if isinstance(default, bool):
-        return raw.strip().lower() in {"1", "true", "yes", "on"}
-    if isinstance(default, (int, float)):
-        return float(raw) if "." in raw else int(raw)
-    return json.loads(raw) if isinstance(default, (dict, list)) else raw
-
-
 def setting(name: str) -> Any:
-    configured = getattr(settings, "SOUK", {})
-    return configured[name] if name in configured else _from_env(name)
+    return app_setting(name, DEFAULTS)

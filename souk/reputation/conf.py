@@ -1,4 +1,4 @@
-"""Reputation settings: read from `settings.SOUK[...]`, with these defaults.
+"""Reputation settings: read from `settings.SOUK[...]`, else `SOUK_<KEY>` in the environment, else these defaults (souk.core.conf).
 
 | key | default | meaning |
 | --- | --- | --- |
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
+from souk.core.conf import app_setting
 
 DEFAULTS: dict[str, Any] = {
     "REVIEW_WINDOW_DAYS": 30,
@@ -29,4 +29,4 @@ DEFAULTS: dict[str, Any] = {
 
 
 def setting(name: str) -> Any:
-    return getattr(settings, "SOUK", {}).get(name, DEFAULTS[name])
+    return app_setting(name, DEFAULTS)
