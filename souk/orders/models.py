@@ -69,6 +69,8 @@ class Order(models.Model):
     shipped_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    escrow_settled_at = models.DateTimeField(
+        null=True, blank=True, help_text="when a completed order's escrow was released (or found empty)")
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -93,6 +95,8 @@ class Order(models.Model):
             models.Index(fields=["ship_by"], condition=Q(status="awaiting_shipment"), name="order_ship_by_due"),
             models.Index(fields=["protection_ends_at"], condition=Q(status="awaiting_delivery"),
                          name="order_protection_due"),
+            models.Index(fields=["completed_at"], condition=Q(status="completed", escrow_settled_at__isnull=True),
+                         name="order_escrow_unsettled"),
         ]
 
     def __str__(self) -> str:

@@ -145,3 +145,16 @@ def test_one_order_that_cannot_complete_does_not_hold_back_the_others(buyer, pla
     monkeypatch.setattr(protection, "escrow_release", real_release)
     assert protection_ended_due(now=later) == 1
     assert_audit_clean()
+
+
+@pytest.mark.django_db
+def test_the_escrow_sweep_only_looks_at_completed_orders_not_yet_settled(buyer, place_order, shop):
+    from souk.payments.services.escrow import escrow_release_due
+
+    order = shipped(buyer, shop[0].owner, place_order())
+    Order.objects.filter(pk=order.pk).update(status=Status.COMPLETED, completed_at=timezone.now())
+    assert escrow_release_due() == 1
+    order.refresh_from_db()
+    assert order.escrow_settled_at is not None and order_money(order.pk).released == usd(23)
+    assert escrow_release_due() == 0  # settled: never looked at again
+    assert_audit_clean()

@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from souk.core.money import minor_to_money, money_to_minor
-from souk.ledger.chart import Account
-from souk.ledger.models import JournalEntry, JournalLine
+from souk.ledger.models import JournalEntry
 from souk.ledger.movements import post_release
 from souk.ledger.selectors import order_money
 from souk.orders import events
@@ -35,6 +33,9 @@ def escrow_release(*, order_id: int, now: datetime | None = None) -> JournalEntr
         if Refund.objects.filter(order_id=order.pk, state__in=["pending", "requires_action"]).exists():
             return None
         held = money_to_minor(order_money(order.pk, currency=order.currency).held)
+        # Settled from now on, released or not (nothing held: refunded in full, or never paid),
+        # so the sweep never looks at this order again.
+        Order.objects.filter(pk=order.pk).update(escrow_settled_at=now)
         if held <= 0:
             return None
         commission = policy.commission_minor(held)
@@ -48,13 +49,11 @@ def escrow_release(*, order_id: int, now: datetime | None = None) -> JournalEntr
 
 
 def escrow_release_due(*, limit: int = 50) -> int:
-    """Sweep: completed orders that still hold escrow (set-based), released in a batch."""
-    completed = Order.objects.filter(status=Status.COMPLETED).values("pk")
-    ids = list(JournalLine.objects.filter(account_id=Account.ESCROW, order_id__in=completed)
-               .exclude(order_id__in=Refund.objects.filter(state__in=["pending", "requires_action"])
-                        .values("order_id"))
-               .values("order_id").annotate(balance=Sum("amount_minor")).filter(balance__lt=0)
-               .order_by("order_id").values_list("order_id", flat=True)[:limit])
+    """Sweep: completed orders whose escrow is not settled yet (a partial index holds only those),
+    oldest first, skipping those with a refund still open (they are retried once it closes)."""
+    open_refunds = Refund.objects.filter(state__in=["pending", "requires_action"]).values("order_id")
+    ids = list(Order.objects.filter(status=Status.COMPLETED, escrow_settled_at__isnull=True)
+               .exclude(pk__in=open_refunds).order_by("completed_at").values_list("pk", flat=True)[:limit])
     released = 0
     for order_id in ids:
         released += escrow_release(order_id=order_id) is not None
