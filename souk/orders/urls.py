@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 
 from souk.orders import views
-from souk.web import views_cancel, views_messages
+from souk.web import views_cancel, views_compliance, views_messages
 
 app_name = "orders"
 NUMBER = r"(?P<number>[1-9][0-9]{15})"
@@ -16,6 +16,8 @@ urlpatterns = [
     re_path(rf"^seller/{NUMBER}/$", views.seller_order_detail, name="seller_order_detail"),
     re_path(rf"^seller/{NUMBER}/answer/$", views_cancel.seller_answer, name="seller_answer"),
     re_path(rf"^seller/{NUMBER}/cancel/$", views_cancel.seller_cancel, name="seller_cancel"),
+    re_path(rf"^seller/{NUMBER}/address-problem/$", views_compliance.seller_address_problem,
+            name="seller_address_problem"),
     re_path(rf"^seller/{NUMBER}/messages/$", views_messages.seller_message_send, name="seller_message_send"),
     re_path(rf"^{NUMBER}/$", views.order_detail, name="order_detail"),
     re_path(rf"^{NUMBER}/pay/$", views.pay, name="pay"),
@@ -24,4 +26,6 @@ urlpatterns = [
     re_path(rf"^{NUMBER}/messages/$", views_messages.buyer_message_send, name="message_send"),
     re_path(rf"^{NUMBER}/confirm-receipt/$", views.confirm_receipt, name="confirm_receipt"),
     re_path(rf"^{NUMBER}/review/$", views.review, name="review"),
+    re_path(rf"^{NUMBER}/address/$", views_compliance.order_address_fix, name="address_fix"),
+    re_path(rf"^{NUMBER}/protection/$", views_compliance.order_protection_extend, name="protection_extend"),
 ]

@@ -16,7 +16,7 @@ from souk.orders import selectors, services
 from souk.orders.status import Status
 from souk.payments.services import GatewayUnavailable, PaymentDeclined, order_pay
 from souk.reputation.services import review_create
-from souk.web import order_page
+from souk.web import checkout_page, compliance_page, order_page
 
 TABS = [("", _("All")), (Status.AWAITING_PAYMENT, _("Awaiting payment")),
         (Status.AWAITING_SHIPMENT, _("Awaiting shipment")), (Status.AWAITING_DELIVERY, _("Awaiting delivery")),
@@ -92,6 +92,7 @@ def cart_remove(request: HttpRequest, product_id: int) -> HttpResponse:
 def checkout(request: HttpRequest) -> HttpResponse:
     address_id = _int(request.POST.get("address_id") or request.GET.get("address"))
     errors: dict[str, str] = {}
+    line_errors: dict[int, list[str]] = {}
     chosen: dict[int, int] = {}
     if request.method == "POST":
         chosen = {_int(k.removeprefix("shipping_")): _int(v) for k, v in request.POST.items()
@@ -101,6 +102,10 @@ def checkout(request: HttpRequest) -> HttpResponse:
             orders = services.checkout_cart(buyer=request.user, address_id=address_id or 0, shipping=chosen)
         except DomainError as exc:
             errors = _field_errors(exc)
+            line_errors = checkout_page.line_errors(buyer=request.user, exc=exc)
+            if line_errors:  # e.g. customs: say so at the top too, the details sit next to each line
+                errors.setdefault("general", _("Some items cannot be ordered as they are: see the note next to "
+                                               "each of them."))
         else:
             numbers = ", ".join(o.display_number for o in orders)
             messages.success(request, f"Order placed ({numbers}). Pay within "
@@ -110,14 +115,6 @@ def checkout(request: HttpRequest) -> HttpResponse:
                              f"{settings.SOUK['PAYMENT_WINDOW_HOURS']} hours to confirm them.")
             return redirect("orders:my_orders")
     preview = selectors.checkout_preview(buyer=request.user, address_id=address_id)
-    line_errors = {}
-    if preview.cart.stores:
-        positions = [ln.product_id for store in preview.cart.stores for ln in store.lines]
-        for key, message in errors.items():
-            if key.startswith("lines["):
-                index = _int(key[6:key.index("]")])
-                if index is not None and index < len(positions):
-                    line_errors[positions[index]] = message
     store_errors = {_int(k.split(".", 1)[1]): m for k, m in errors.items() if k.startswith("shipping.")}
     return render(request, "orders/checkout.html", {
         "preview": preview, "errors": errors, "line_errors": line_errors, "store_errors": store_errors,
@@ -170,10 +167,12 @@ def _render_order(request, order, *, template, errors=None, form=None, status=20
     earliest, latest = selectors.estimated_delivery(order)
     if template == "orders/order_detail.html":
         extra = order_page.buyer_context(order, request.user)
+        extra.update(compliance_page.buyer_panels(order, form))
         if pay_key:
             extra["pay_key"] = pay_key
     else:
         extra = order_page.seller_context(order, request.user)
+        extra.update(compliance_page.seller_panels(order))
     return render(request, template, {
         "order": order, "lines": order.lines.all(), "events": order.events.all(),
         "delivery_earliest": earliest, "delivery_latest": latest, "errors": errors or {}, "form": form or {},

@@ -9,6 +9,7 @@ from souk.messaging.selectors import conversations_for_user
 from souk.orders.models import Order
 from souk.orders.status import Status
 from souk.payments.models import Refund
+from souk.web import compliance_page
 
 LIMIT = 20
 
@@ -19,6 +20,8 @@ class Dashboard:
     to_ship: list[Order]
     conversations: list
     refunds: list[Refund]
+    low_stock: list[dict]
+    low_stock_threshold: int
 
     @property
     def unread_messages(self) -> int:
@@ -27,7 +30,8 @@ class Dashboard:
 
 def seller_dashboard(*, seller) -> Dashboard:
     """Pending cancellation requests (soonest deadline first), orders to ship (soonest ship-by first),
-    conversations with unread messages, and the latest refunds of the store's orders: five queries."""
+    conversations with unread messages, the latest refunds of the store's orders, and the listed products
+    running low on stock (compliance's low_stock_products): six queries."""
     requests = list(CancellationRequest.objects.filter(order__store__owner=seller,
                                                        state=CancellationRequest.State.PENDING)
                     .select_related("order").order_by("respond_by", "pk")[:LIMIT])
@@ -38,4 +42,5 @@ def seller_dashboard(*, seller) -> Dashboard:
     conversations = [c for c in conversations_for_user(user=seller, limit=LIMIT).items if c.unread_count]
     refunds = list(Refund.objects.filter(order__store__owner=seller).select_related("order")
                    .order_by("-created_at", "-pk")[:LIMIT])
-    return Dashboard(requests, to_ship, conversations, refunds)
+    return Dashboard(requests, to_ship, conversations, refunds, compliance_page.low_stock(seller),
+                     compliance_page.low_stock_threshold())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from souk.web import views, views_cancel, views_messages, views_seller
+from souk.web import views, views_cancel, views_compliance, views_messages, views_seller
 
 app_name = "web"
 urlpatterns = [
@@ -11,4 +11,7 @@ urlpatterns = [
     path("notifications/", views_messages.notifications, name="notifications"),
     path("notifications/<int:notification_id>/open/", views_messages.notification_open, name="notification_open"),
     path("staff/cancel/", views_cancel.staff_cancel, name="staff_cancel"),
+    path("staff/customs/", views_compliance.staff_customs, name="staff_customs"),
+    path("staff/customs/<int:rule_id>/cancel/", views_compliance.staff_customs_cancel, name="staff_customs_cancel"),
+    path("staff/quality/", views_compliance.staff_quality, name="staff_quality"),
 ]

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from souk.cancellations import services as cancellations
 from souk.cancellations.reasons import reasons_for
+from souk.compliance.selectors import out_of_stock_cancellation_preview
 from souk.core.errors import DomainError, NotFound, ValidationFailed
 from souk.core.money import format_money
 from souk.orders import selectors
@@ -115,12 +116,21 @@ def seller_answer(request: HttpRequest, number: str) -> HttpResponse:
 
 @login_required
 def seller_cancel(request: HttpRequest, number: str) -> HttpResponse:
-    """The seller cancels an order they cannot fulfil (e.g. out of stock); the buyer is refunded in full."""
+    """The seller cancels an order they cannot fulfil; the buyer is refunded in full.
+
+    Out of stock first answers with a confirm page showing the store's cancellation rate now and after
+    (compliance's preview); only the confirmed post (`confirm=yes`) cancels."""
     if request.method != "POST":
         return redirect("orders:seller_order_detail", number=number)
     form = {"reason": request.POST.get("reason", ""), "note": request.POST.get("note", "")}
     try:
         order_id = selectors.order_id_for(number=number, store__owner=request.user)
+        if form["reason"] == "out_of_stock" and request.POST.get("confirm") != "yes":
+            # Out of stock counts against the store's cancellation rate: show the hit before confirming.
+            preview = out_of_stock_cancellation_preview(seller=request.user, order_id=order_id)
+            order = selectors.order_for_seller(seller=request.user, order_id=order_id)
+            return render(request, "orders/seller_cancel_confirm.html",
+                          {"order": order, "preview": preview, "form": form})
         cancellations.order_cancel_by_seller(seller=request.user, order_id=order_id, **form)
     except NotFound:
         raise Http404 from None

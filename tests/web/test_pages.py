@@ -100,7 +100,7 @@ def test_a_declined_card_is_shown_on_the_order_page_and_a_good_one_pays(world, a
 
 def test_the_refund_tracker_shows_amount_method_expected_date_and_delay(world, as_buyer, as_seller):
     order = world.order(paid=True)
-    as_seller.post(reverse("orders:seller_cancel", args=[order.number]), {"reason": "out_of_stock", "note": ""})
+    as_seller.post(reverse("orders:seller_cancel", args=[order.number]), {"reason": "out_of_stock", "note": "", "confirm": "yes"})
     refund = Refund.objects.get(order=order)
     Refund.objects.filter(pk=refund.pk).update(flagged_at=refund.created_at)
     html = as_buyer.get(reverse("orders:order_detail", args=[order.number])).content.decode()

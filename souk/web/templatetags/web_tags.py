@@ -32,3 +32,11 @@ def header_badges(context) -> dict:
         return {"show": False}
     counts = header.unread_counts(user)
     return {"show": True, "messages": counts.messages, "notifications": counts.notifications}
+
+
+@register.filter
+def country_label(code: str) -> str:
+    """A country's name from its ISO code ("AU" -> "Australia")."""
+    from django_countries import countries
+
+    return str(countries.name(str(code or "").upper())) or str(code or "")
