@@ -16,16 +16,28 @@ logger = logging.getLogger("souk.cancellations")
 
 
 def tell(*, kind: str, recipients: list, order, title: str, body: str, data: dict[str, Any] | None = None,
-         actor=None, message: bool = True) -> None:
-    """Notify `recipients` (users) about `order` and, when `message`, post it into the order's conversation."""
-    from souk.notifications.services import notify
+         actor=None, message: bool = True, tasks: list | None = None) -> None:
+    """Notify `recipients` (users) about `order` and, when `message`, post it into the order's conversation.
 
-    notify(kind=kind, recipients=[r for r in recipients if r is not None], order=order, title=title, body=body,
-           data=data or {}, actor=actor)
-    if message:
-        from souk.messaging.services import post_system_message
+    With `tasks`, the delivery tasks are appended to it for the caller to write in its own
+    transaction (`souk.notifications.tasks.enqueue_together`); else they are enqueued after commit."""
+    tell_many([{"kind": kind, "recipients": recipients, "order": order, "title": title, "body": body,
+                "data": data, "actor": actor, "message": message}], tasks=tasks)
 
-        post_system_message(order=order, body=body, data={"kind": kind, **(data or {})})
+
+def tell_many(items: list[dict[str, Any]], *, tasks: list | None = None) -> None:
+    """Several `tell`s at once (same keys): one `notify_many` (one INSERT per outbox table), then
+    the conversation messages."""
+    from souk.notifications.services import Note, notify_many
+
+    notify_many([Note(kind=i["kind"], recipients=[r for r in i["recipients"] if r is not None], order=i["order"],
+                      title=i["title"], body=i["body"], data=i.get("data") or {}, actor=i.get("actor"))
+                 for i in items], tasks=tasks)
+    for i in items:
+        if i.get("message", True):
+            from souk.messaging.services import post_system_message
+
+            post_system_message(order=i["order"], body=i["body"], data={"kind": i["kind"], **(i.get("data") or {})})
 
 
 @contextmanager

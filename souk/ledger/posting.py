@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 from moneyed import Money
 
 from souk.core.errors import DomainError
@@ -83,6 +84,16 @@ def ledger_post(*, kind: str, postings: list[Posting], order_id: int | None = No
     if off:
         detail = ", ".join(f"{cur} {total:+d}" for cur, total in sorted(off.items()))
         raise UnbalancedEntry(f"The {kind} entry does not balance: debits minus credits = {detail} (minor units).")
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        now = timezone.now()
+        sql, params = _post_sql(kind=kind, rows=rows, order_id=order_id, store_id=store_id, refund_id=refund_id,
+                                memo=memo[:240], now=now)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            entry_id = cursor.fetchone()[0]
+        return JournalEntry(pk=entry_id, kind=kind, order_id=order_id, store_id=store_id, refund_id=refund_id,
+                            memo=memo[:240], created_at=now)
     entry = JournalEntry.objects.create(kind=kind, order_id=order_id, store_id=store_id, refund_id=refund_id,
                                         memo=memo[:240])
     JournalLine.objects.bulk_create([
@@ -91,3 +102,19 @@ def ledger_post(*, kind: str, postings: list[Posting], order_id: int | None = No
         for code, minor, currency in rows
     ])
     return entry
+
+
+def _post_sql(*, kind: str, rows: list[tuple[str, int, str]], order_id: int | None, store_id: int | None,
+              refund_id: int | None, memo: str, now) -> tuple[str, list]:
+    """PostgreSQL: the entry and all its lines in ONE statement (a data-modifying CTE)."""
+    entry_table, line_table = JournalEntry._meta.db_table, JournalLine._meta.db_table
+    values = ", ".join(["(%s, %s::bigint, %s)"] * len(rows))
+    sql = (f'WITH e AS (INSERT INTO "{entry_table}" (kind, order_id, refund_id, store_id, memo, created_at) '
+           f"VALUES (%s, %s, %s, %s, %s, %s) RETURNING id), "
+           f'l AS (INSERT INTO "{line_table}" (entry_id, account_id, order_id, store_id, amount_minor, currency) '
+           f"SELECT e.id, v.a, %s::bigint, %s::bigint, v.m, v.c FROM e, (VALUES {values}) AS v(a, m, c)) "
+           f"SELECT id FROM e")
+    params: list = [kind, order_id, refund_id, store_id, memo, now, order_id, store_id]
+    for code, minor, currency in rows:
+        params += [code, minor, currency]
+    return sql, params

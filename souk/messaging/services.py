@@ -7,10 +7,11 @@ statements, so reads (the unread badge, the conversation list) stay cheap.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import BigIntegerField, Case, F, PositiveIntegerField, Q, Value, When
 from django.utils import timezone
 
@@ -67,10 +68,12 @@ def _order_conversation(order: Order) -> Conversation:
     return conversation
 
 
-def _append(conversation: Conversation, *, sender, kind: str, body: str, data: dict) -> Message:
+def _append(conversation: Conversation, *, sender, kind: str, body: str, data: dict,
+            locked: bool = False) -> Message:
     # One writer per conversation at a time, so message ids follow commit order and the
     # read-state updates below never cross (a sender's "read up to my message" stays true).
-    Conversation.objects.select_for_update(no_key=True).filter(pk=conversation.pk).values_list("pk").first()
+    if not locked:
+        Conversation.objects.select_for_update(no_key=True).filter(pk=conversation.pk).values_list("pk").first()
     now = timezone.now()
     message = Message.objects.create(conversation=conversation, sender=sender, kind=kind, body=body,
                                      data=data, created_at=now)
@@ -93,14 +96,45 @@ def post_system_message(*, order, body: str, data: dict | None = None) -> None:
     """Posts an event (e.g. "Cancellation requested") into the order's buyer–seller conversation.
 
     Runs in the caller's transaction (use it next to the state change it
-    reports); creates the conversation if this is its first message.
+    reports); creates the conversation if this is its first message. Four
+    statements once the conversation exists: find-and-lock it, the message,
+    the conversation's and the participants' counters (no savepoint).
     """
     body = (body or "").strip()[:BODY_MAX]
     if not body:
         raise ValueError("a system message needs a body")
-    with transaction.atomic():
-        _append(_order_conversation(order), sender=None, kind=Message.Kind.SYSTEM, body=body,
-                data=dict(data or {}))
+    with transaction.atomic(savepoint=False):
+        # Found and locked in one statement (one writer per conversation, see `_append`).
+        conversation_id = (Conversation.objects.select_for_update(no_key=True).filter(order=order)
+                           .values_list("pk", flat=True).first())
+        if conversation_id is None:
+            conversation = _order_conversation(order)
+        else:
+            conversation = Conversation(pk=conversation_id, order_id=order.pk)
+        if conversation_id is not None and connection.vendor == "postgresql":
+            _append_system_pg(conversation_id, body=body, data=dict(data or {}))
+        else:
+            _append(conversation, sender=None, kind=Message.Kind.SYSTEM, body=body, data=dict(data or {}),
+                    locked=conversation_id is not None)
+
+
+def _append_system_sql() -> str:
+    msg, conv, part = (connection.ops.quote_name(m._meta.db_table) for m in (Message, Conversation, Participant))
+    return (f"WITH m AS (INSERT INTO {msg} (conversation_id, sender_id, kind, body, data, created_at) "
+            f"VALUES (%s, NULL, 'system', %s, %s::jsonb, %s) RETURNING id), "
+            f"c AS (UPDATE {conv} SET last_message_id = m.id, last_message_at = %s FROM m WHERE {conv}.id = %s), "
+            f"p AS (UPDATE {part} SET last_message_id = m.id, unread_count = {part}.unread_count + 1 FROM m "
+            f"WHERE {part}.conversation_id = %s) SELECT id FROM m")
+
+
+def _append_system_pg(conversation_id: int, *, body: str, data: dict) -> int:
+    """`_append` of a system message on PostgreSQL, the conversation already locked: the message and
+    both denormalised counters in ONE statement (data-modifying CTEs)."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(_append_system_sql(), [conversation_id, body, json.dumps(data), now, now, conversation_id,
+                                              conversation_id])
+        return cursor.fetchone()[0]
 
 
 def _check_rate(sender) -> None:

@@ -9,15 +9,17 @@ the task missed (souk/notifications/delivery.py).
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -84,6 +86,19 @@ def _payload(*, event_id: uuid.UUID, kind: str, now, order, title: str, body: st
     }
 
 
+@dataclass(frozen=True, slots=True)
+class Note:
+    """One notification for `notify_many`: the same arguments as `notify`."""
+
+    kind: str
+    recipients: Any
+    title: str
+    body: str = ""
+    order: Any = None
+    data: dict | None = None
+    actor: Any = None
+
+
 def notify(*, kind: str, recipients, order=None, title: str, body: str, data: dict | None = None,
            actor=None) -> None:
     """Tells `recipients` (a User or a list of Users) about an event, in the caller's transaction.
@@ -92,37 +107,101 @@ def notify(*, kind: str, recipients, order=None, title: str, body: str, data: di
     address) and a webhook delivery per active endpoint subscribed to `kind` or
     `*`; schedules delivery after commit. At most four statements.
     """
-    if not kind or len(kind) > KIND_MAX:
-        raise ValueError(f"kind must be 1..{KIND_MAX} characters")
-    users = _as_list(recipients)
-    data = dict(data or {})
-    title = (title or "")[:TITLE_MAX]
-    body = body or ""
+    notify_many([Note(kind=kind, recipients=recipients, order=order, title=title, body=body, data=data,
+                      actor=actor)])
+
+
+def notify_many(notes: list[Note], *, tasks: list | None = None) -> None:
+    """`notify` for several events at once: at most four statements whatever their number (one
+    INSERT per table, one look-up of the webhook endpoints).
+
+    With `tasks` (a list), the delivery tasks are appended to it as `(task, args)` for the caller
+    to write inside its own transaction (`souk.notifications.tasks.enqueue_together`, one INSERT
+    with its other tasks); without, they are enqueued after commit, as `notify` does.
+    """
     now = timezone.now()
-    event_id = uuid.uuid4()
-    notifications = [
-        Notification(recipient=u, kind=kind, title=title, body=body, order=order, data=data, created_at=now)
-        for u in users
-    ]
-    Notification.objects.bulk_create(notifications)
-    emails = [
-        EmailMessage(recipient=u, to=u.email, subject=title, kind=kind, created_at=now, next_attempt_at=now,
-                     body=_email_body(user=u, title=title, body=body, order=order))
-        for u in users if u.email
-    ]
-    if emails:
-        EmailMessage.objects.bulk_create(emails)
-    endpoints = [e for e in WebhookEndpoint.objects.filter(active=True) if e.wants(kind)]
+    notifications: list[Notification] = []
+    emails: list[EmailMessage] = []
+    events: list[tuple[Note, list, dict, str, str]] = []
+    for note in notes:
+        if not note.kind or len(note.kind) > KIND_MAX:
+            raise ValueError(f"kind must be 1..{KIND_MAX} characters")
+        users = _as_list(note.recipients)
+        data = dict(note.data or {})
+        title = (note.title or "")[:TITLE_MAX]
+        body = note.body or ""
+        order = note.order
+        for u in users:
+            notifications.append(Notification(recipient_id=u.pk, kind=note.kind, title=title, body=body,
+                                              order_id=None if order is None else order.pk, data=data,
+                                              created_at=now))
+            if u.email:
+                emails.append(EmailMessage(recipient_id=u.pk, to=u.email, subject=title, kind=note.kind,
+                                           created_at=now, next_attempt_at=now,
+                                           body=_email_body(user=u, title=title, body=body, order=order)))
+        events.append((note, users, data, title, body))
+    if connection.vendor == "postgresql" and notifications:
+        email_ids, endpoints = _write_pg(notifications, emails)
+    else:
+        if notifications:
+            Notification.objects.bulk_create(notifications)
+        if emails:
+            EmailMessage.objects.bulk_create(emails)
+        email_ids = [e.pk for e in emails if e.pk]
+        endpoints = list(WebhookEndpoint.objects.filter(active=True))
     deliveries = []
-    if endpoints:
-        payload = _payload(event_id=event_id, kind=kind, now=now, order=order, title=title, body=body,
-                           data=data, recipients=users, actor=actor)
-        deliveries = WebhookDelivery.objects.bulk_create([
-            WebhookDelivery(endpoint=e, event_id=event_id, kind=kind, payload=payload, created_at=now,
-                            next_attempt_at=now)
-            for e in endpoints
-        ])
-    _deliver_after_commit([e.pk for e in emails if e.pk], [d.pk for d in deliveries if d.pk])
+    for note, users, data, title, body in events:
+        wanted = [e for e in endpoints if e.wants(note.kind)]
+        if not wanted:
+            continue
+        event_id = uuid.uuid4()
+        payload = _payload(event_id=event_id, kind=note.kind, now=now, order=note.order, title=title, body=body,
+                           data=data, recipients=users, actor=note.actor)
+        deliveries += [WebhookDelivery(endpoint=e, event_id=event_id, kind=note.kind, payload=payload,
+                                       created_at=now, next_attempt_at=now) for e in wanted]
+    if deliveries:
+        WebhookDelivery.objects.bulk_create(deliveries)
+    delivery_ids = [d.pk for d in deliveries if d.pk]
+    if tasks is None:
+        _deliver_after_commit(email_ids, delivery_ids)
+        return
+    from souk.notifications import tasks as delivery_tasks
+
+    if email_ids:
+        tasks.append((delivery_tasks.deliver_emails, (email_ids,)))
+    if delivery_ids:
+        tasks.append((delivery_tasks.deliver_webhooks, (delivery_ids,)))
+
+
+def _write_pg(notifications: list[Notification], emails: list[EmailMessage]) -> tuple[list[int], list]:
+    """PostgreSQL: the notifications, the emails and the look-up of active webhook endpoints in ONE
+    statement (data-modifying CTEs). Returns the email ids and the endpoints (id, kinds only)."""
+    q = connection.ops.quote_name
+    params: list = []
+    rows = []
+    for n in notifications:
+        rows.append("(%s, %s, %s, %s, %s, %s::jsonb, %s)")
+        params += [n.recipient_id, n.kind, n.title, n.body, n.order_id, json.dumps(n.data), n.created_at]
+    sql = (f"WITH n AS (INSERT INTO {q(Notification._meta.db_table)} "
+           f"(recipient_id, kind, title, body, order_id, data, created_at) VALUES {', '.join(rows)})")
+    if emails:
+        rows = []
+        for e in emails:
+            rows.append("(%s, %s, %s, %s, %s, 'pending', 0, %s, '', %s)")
+            params += [e.recipient_id, e.to, e.subject, e.body, e.kind, e.next_attempt_at, e.created_at]
+        sql += (f", e AS (INSERT INTO {q(EmailMessage._meta.db_table)} (recipient_id, {q('to')}, subject, body, "
+                f"kind, state, attempts, next_attempt_at, last_error, created_at) VALUES {', '.join(rows)} "
+                f"RETURNING id) SELECT 0, id, NULL::jsonb FROM e UNION ALL ")
+    else:
+        sql += " "
+    sql += f"SELECT 1, id, kinds FROM {q(WebhookEndpoint._meta.db_table)} WHERE active"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    email_ids = [row_id for tag, row_id, _ in found if tag == 0]
+    endpoints = [WebhookEndpoint(pk=row_id, kinds=json.loads(kinds) if isinstance(kinds, str) else kinds, active=True)
+                 for tag, row_id, kinds in found if tag == 1]
+    return email_ids, endpoints
 
 
 def _deliver_after_commit(email_ids: list[int], delivery_ids: list[int]) -> None:

@@ -15,3 +15,37 @@ def deliver_emails(ids: list[int]) -> int:
 @task()
 def deliver_webhooks(ids: list[int]) -> int:
     return delivery.deliver_due_webhooks(ids=ids)
+
+
+_VALIDATED: set[tuple[str, int]] = set()
+
+
+def enqueue_together(calls: list[tuple]) -> None:
+    """Enqueue several task calls `(task, args)` with ONE INSERT, in the caller's transaction.
+
+    The rows commit (or roll back) with the state change that asked for them, so the worker sees
+    them only once it committed; each one is the fast path of a sweep. Any backend other than
+    django-tasks-db gets one ordinary `enqueue` per call.
+    """
+    if not calls:
+        return
+    backend = calls[0][0].get_backend()
+    from django_tasks_db.backend import DatabaseBackend
+
+    if not isinstance(backend, DatabaseBackend) or any(t.get_backend() is not backend for t, _ in calls):
+        for task_, args in calls:
+            task_.enqueue(*args)
+        return
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    far = get_date_max()
+    rows = []
+    for task_, args in calls:
+        if (task_.module_path, task_.priority) not in _VALIDATED:
+            backend.validate_task(task_)
+            _VALIDATED.add((task_.module_path, task_.priority))
+        rows.append(DBTaskResult(id=backend._get_id(), args_kwargs={"args": list(args), "kwargs": {}},
+                                 priority=task_.priority, task_path=task_.module_path, queue_name=task_.queue_name,
+                                 run_after=task_.run_after if task_.run_after is not None else far,
+                                 backend_name=backend.alias))
+    DBTaskResult.objects.bulk_create(rows)

@@ -23,7 +23,6 @@ from souk.cancellations.reasons import Actor, Reason
 from souk.core.errors import Conflict, ErrorCollector
 from souk.core.money import format_money
 from souk.ledger.chart import Account
-from souk.ledger.selectors import account_balance
 from souk.orders.models import Order, OrderLine
 from souk.orders.services import transition
 from souk.orders.status import PAID, Action, Status
@@ -70,8 +69,28 @@ def held_minor(order: Order) -> int:
     if order.status not in PAID and order.status != Status.PAYMENT_VERIFICATION:
         return 0
     # The order's escrow balance alone: one indexed SUM over (order_id, account), no join (ledger escrow
-    # is credit-normal, so held = -balance).
-    return -int(account_balance(Account.ESCROW, order.currency, order_id=order.pk).get_amount_in_sub_unit())
+    # is credit-normal, so held = -balance). Plain SQL: compiling the ORM aggregate cost more than running it.
+    from souk.ledger.models import JournalLine
+
+    table = connection.ops.quote_name(JournalLine._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(SUM(amount_minor), 0) FROM {table} "
+                       f"WHERE order_id = %s AND account_id = %s AND currency = %s",
+                       [order.pk, Account.ESCROW.value, order.currency])
+        return -int(cursor.fetchone()[0])
+
+
+def lock_order_with_parties(*, order_id: int, **filters: Any) -> tuple[Order, int]:
+    """`orders.services.lock_order`, with the store's owner and the buyer (the people told) in the
+    same statement, then the money held (`held_minor`), read AFTER the lock so that it includes what
+    the previous holder of the lock committed."""
+    from souk.core.errors import NotFound
+
+    order = (Order.objects.select_for_update(of=("self",)).select_related("store__owner", "buyer")
+             .filter(pk=order_id, **filters).first())
+    if order is None:
+        raise NotFound("Order not found.", code="order_not_found")
+    return order, held_minor(order)
 
 
 def snapshot(order: Order, *, held: int | None = None, respond_by: datetime | None = None) -> OrderSnapshot:
@@ -236,6 +255,7 @@ def cancel_locked(*, order: Order, actor, actor_role: str, reason: Reason, note:
                 quantities[s.product_id] = quantities.get(s.product_id, 0) + n
         restock(quantities)
     refund = None
+    tasks: list = []
     if held > 0:
         key = f"cancel-request-{request.pk}" if request else f"cancel-order-{order.pk}"
         common = {"order_id": order.pk, "reason": reason.code[:64], "actor": actor, "actor_role": actor_role,
@@ -249,7 +269,10 @@ def cancel_locked(*, order: Order, actor, actor_role: str, reason: Reason, note:
                                           **{k: v for k, v in common.items() if k != "order_id"})
         else:
             refund = refund_create(lines=[RefundLine(i["line_id"], i["quantity"]) for i in lines], **common)
-        enqueue_refund(refund)
+        if refund.state == Refund.State.PENDING:
+            from souk.payments.tasks import process_refund
+
+            tasks.append((process_refund, (refund.pk,)))
     if from_status in (Status.AWAITING_PAYMENT, Status.PAYMENT_VERIFICATION):
         void_authorisations([order.pk])
     cancellation = Cancellation.objects.create(
@@ -257,40 +280,46 @@ def cancel_locked(*, order: Order, actor, actor_role: str, reason: Reason, note:
         actor_role=actor_role, actor=actor, reason=reason.code, fault=reason.fault.value, note=note,
         refund=refund, refund_minor=refund.amount_minor if refund else 0, restocked=restocked, created_at=now,
         notified_at=now)
-    with notify.coalesced_on_commit():
-        _tell_cancelled(order=order, actor=actor, actor_role=actor_role, reason=reason, whole=whole,
-                        refund=refund, auto=auto, request=request)
+    _tell_cancelled(order=order, actor=actor, actor_role=actor_role, reason=reason, whole=whole,
+                    refund=refund, auto=auto, request=request, tasks=tasks)
+    # The refund's processing and the notifications' delivery: task rows in THIS transaction (one
+    # INSERT), visible to the worker once it commits; the refunds and outbox sweeps are the net.
+    from souk.notifications.tasks import enqueue_together
+
+    enqueue_together(tasks)
     return cancellation, refund
 
 
 def _tell_cancelled(*, order: Order, actor, actor_role: str, reason: Reason, whole: bool, refund: Refund | None,
-                    auto: bool, request: CancellationRequest | None) -> None:
+                    auto: bool, request: CancellationRequest | None, tasks: list) -> None:
     what = "cancelled" if whole else "partly cancelled"
     refund_text = (f" A refund of {format_money(refund.amount_minor, refund.currency)} has started; "
                    f"expect it by {refund.expected_by:%d %b %Y}." if refund else "")
     data = {"reason": reason.code, "fault": reason.fault.value, "refund_id": refund.pk if refund else None}
+    items: list[dict] = []
     if request is not None:
         kind = "cancellation_auto_approved" if auto else "cancellation_approved"
         body = (f"Your cancellation request for order {order.number} was "
                 f"{'approved automatically: the seller did not answer in time' if auto else 'approved'}."
                 f" The order is {what}.{refund_text}")
-        notify.tell(kind=kind, recipients=[order.buyer], order=order, title=f"Order {order.number} {what}",
-                    body=body, data=data, actor=actor)
+        items.append(dict(kind=kind, recipients=[order.buyer], order=order, title=f"Order {order.number} {what}",
+                          body=body, data=data, actor=actor))
     elif actor_role == "buyer":
-        notify.tell(kind="order_cancelled_by_buyer", recipients=[order.store.owner], order=order,
-                    title=f"Order {order.number} cancelled by the buyer",
-                    body=f"The buyer cancelled order {order.number} before paying: {reason.label}.",
-                    data=data, actor=actor)
+        items.append(dict(kind="order_cancelled_by_buyer", recipients=[order.store.owner], order=order,
+                          title=f"Order {order.number} cancelled by the buyer",
+                          body=f"The buyer cancelled order {order.number} before paying: {reason.label}.",
+                          data=data, actor=actor))
     else:
         by = {"seller": "the seller", "staff": "Souk", "system": "Souk"}[actor_role]
-        notify.tell(kind=f"order_cancelled_by_{'seller' if actor_role == 'seller' else 'platform'}",
-                    recipients=[order.buyer, order.store.owner] if actor_role != "seller" else [order.buyer],
-                    order=order, title=f"Order {order.number} {what}",
-                    body=f"Order {order.number} was {what} by {by}: {reason.label}.{refund_text}",
-                    data=data, actor=actor)
+        items.append(dict(kind=f"order_cancelled_by_{'seller' if actor_role == 'seller' else 'platform'}",
+                          recipients=[order.buyer, order.store.owner] if actor_role != "seller" else [order.buyer],
+                          order=order, title=f"Order {order.number} {what}",
+                          body=f"Order {order.number} was {what} by {by}: {reason.label}.{refund_text}",
+                          data=data, actor=actor))
     if refund is not None:
-        notify.tell(kind="refund_started", recipients=[order.buyer], order=order,
-                    title=f"Refund started for order {order.number}",
-                    body=f"A refund of {format_money(refund.amount_minor, refund.currency)} to your "
-                         f"{refund.method} has started; expect it by {refund.expected_by:%d %b %Y}.",
-                    data={"refund_id": refund.pk}, actor=actor, message=False)
+        items.append(dict(kind="refund_started", recipients=[order.buyer], order=order,
+                          title=f"Refund started for order {order.number}",
+                          body=f"A refund of {format_money(refund.amount_minor, refund.currency)} to your "
+                               f"{refund.method} has started; expect it by {refund.expected_by:%d %b %Y}.",
+                          data={"refund_id": refund.pk}, actor=actor, message=False))
+    notify.tell_many(items, tasks=tasks)

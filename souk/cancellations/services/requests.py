@@ -22,9 +22,9 @@ from souk.cancellations.services.core import (
     cancel_locked,
     check_lines,
     decide_or_refuse,
-    held_minor,
     line_states,
     lines_refund_minor,
+    lock_order_with_parties,
     pause_ship_by,
     schedule_ship_by,
 )
@@ -57,8 +57,7 @@ def order_cancel_by_buyer(*, buyer, order_id: int, reason: str, note: str = "", 
     wanted = _lines_input(lines)
     now = now or timezone.now()
     with transaction.atomic():
-        order = lock_order(order_id=order_id, buyer=buyer)
-        held = held_minor(order)
+        order, held = lock_order_with_parties(order_id=order_id, buyer=buyer)
         respond_by = None
         if order.status == Status.AWAITING_CANCELLATION:
             respond_by = (CancellationRequest.objects.filter(order=order, state=CancellationRequest.State.PENDING)
@@ -83,15 +82,18 @@ def order_cancel_by_buyer(*, buyer, order_id: int, reason: str, note: str = "", 
                    data={"reason": chosen.code, "fault": chosen.fault.value, "note": note, "lines": request_lines,
                          "request_id": request.pk, "respond_by": request.respond_by.isoformat()})
         from souk.cancellations.tasks import auto_approve_request
+        from souk.notifications.tasks import enqueue_together
 
-        auto_approve_request.using(run_after=request.respond_by).enqueue(request.pk)
+        tasks: list = [(auto_approve_request.using(run_after=request.respond_by), (request.pk,))]
         notify.tell(kind="cancellation_requested", recipients=[order.store.owner], order=order, actor=buyer,
+                    tasks=tasks,
                     title=f"Cancellation requested for order {order.number}",
                     body=f"The buyer asked to cancel {'some items of ' if request_lines else ''}order "
                          f"{order.number}: {chosen.label}. Answer by {request.respond_by:%d %b %Y, %H:%M} UTC, "
                          f"or it is approved automatically.",
                     data={"request_id": request.pk, "reason": chosen.code,
                           "respond_by": request.respond_by.isoformat()})
+        enqueue_together(tasks)  # the auto-approval timer and the delivery: one INSERT, committed with the request
         return CancelResult(Outcome.REQUEST_SELLER, order, request=request)
 
 
@@ -133,13 +135,13 @@ def cancellation_request_withdraw(*, buyer, order_id: int, now: datetime | None 
 
 
 def approve_locked(*, order: Order, request: CancellationRequest, actor, actor_role: str, now: datetime,
-                   auto: bool = False) -> CancelResult:
+                   auto: bool = False, held: int | None = None) -> CancelResult:
     reason = get_reason(request.reason)
     state = CancellationRequest.State.AUTO_APPROVED if auto else CancellationRequest.State.APPROVED
     _close(request, state, by=actor, now=now)
     cancellation, refund = cancel_locked(order=order, actor=actor, actor_role=actor_role, reason=reason,
                                          note=request.note, lines=request.lines, request=request, auto=auto,
-                                         now=now)
+                                         now=now, held=held)
     return CancelResult(Outcome.CANCEL_NOW, order, request=request, refund=refund, cancellation=cancellation)
 
 
@@ -147,9 +149,9 @@ def cancellation_request_approve(*, seller, order_id: int, now: datetime | None 
     """The seller agrees: the order (or the requested lines) is cancelled, stock restored, refund started."""
     now = now or timezone.now()
     with transaction.atomic():
-        order = lock_order(order_id=order_id, store__owner=seller)
+        order, held = lock_order_with_parties(order_id=order_id, store__owner=seller)
         request = _pending_request(order)
-        return approve_locked(order=order, request=request, actor=seller, actor_role="seller", now=now)
+        return approve_locked(order=order, request=request, actor=seller, actor_role="seller", now=now, held=held)
 
 
 def _check_reject(reason: str, note: str, carrier: str | None, tracking_number: str | None):

@@ -43,7 +43,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Max, Q, Sum
 from django.utils import timezone
 from moneyed import Money
 
@@ -180,15 +180,27 @@ class SandboxGateway:
             raise GatewayDeclined("refund amount must be positive", code="invalid_amount")
         fail_transiently = False
         with transaction.atomic():
-            refund = SandboxRefund.objects.select_for_update().filter(idempotency_key=idempotency_key).first()
+            # The charge locked first (it serialises every refund of the payment), then ONE read, after
+            # the lock, of what is already refunded and of the refund this key made, if any.
+            charge = SandboxCharge.objects.select_for_update().filter(ref=payment_ref).first()
+            keyed = already = None
+            if charge is not None:
+                live = Q(charge_id=charge.pk) & ~Q(status__in=[RefundStatus.FAILED, RefundStatus.CANCELED])
+                found = (SandboxRefund.objects.filter(Q(charge_id=charge.pk) | Q(idempotency_key=idempotency_key))
+                         .aggregate(already=Sum("amount_minor", filter=live),
+                                    keyed=Max("pk", filter=Q(idempotency_key=idempotency_key))))
+                keyed, already = found["keyed"], found["already"] or 0
+            refund = None
+            if charge is None or keyed is not None:  # a retry (or a key used for another payment)
+                refund = (SandboxRefund.objects.select_for_update().select_related("charge")
+                          .filter(idempotency_key=idempotency_key).first())
             if refund is None:
-                charge = self._charge(payment_ref, lock=True)
+                if charge is None:
+                    raise GatewayDeclined("no such payment", code="no_such_payment")
                 if charge.status != PaymentStatus.CAPTURED:
                     raise GatewayDeclined("only a captured payment can be refunded", code="payment_not_captured")
                 if currency != charge.currency:
                     raise GatewayDeclined("refund currency differs from the payment's", code="currency_mismatch")
-                already = (charge.refunds.exclude(status__in=[RefundStatus.FAILED, RefundStatus.CANCELED])
-                           .aggregate(s=Sum("amount_minor"))["s"] or 0)
                 if already + minor > charge.captured_minor:
                     raise GatewayDeclined("refund exceeds the captured amount", code="refund_exceeds_captured")
                 refund = SandboxRefund.objects.create(

@@ -15,15 +15,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
-from django.db.models import Max
+from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from moneyed import Money
 
 from souk.core.errors import Conflict, ErrorCollector, ValidationFailed
 from souk.core.money import format_money, minor_to_money, money_to_minor
 from souk.ledger.movements import post_refund_fail, post_refund_settle, post_refund_start
-from souk.ledger.selectors import order_money
 from souk.orders import events
 from souk.orders.models import Order, OrderLine
 from souk.orders.services import lock_order
@@ -116,6 +115,28 @@ def enqueue_processing(refund: Refund) -> None:
         process_refund.enqueue(refund.pk)
 
 
+def _reads_after_lock(order: Order, idempotency_key: str) -> tuple[int | None, int | None, str | None, int]:
+    """What `refund_create` reads once the order row is locked, in ONE statement (read after the lock,
+    so it sees what the previous lock holder committed): a refund this key already made, the captured
+    payment (id, method) and the order's escrow balance (credit-normal: held = -balance)."""
+    from souk.ledger.chart import Account
+    from souk.ledger.models import JournalLine
+
+    q = connection.ops.quote_name
+    refund_t, payment_t, line_t = (q(m._meta.db_table) for m in (Refund, Payment, JournalLine))
+    captured = f"FROM {payment_t} WHERE order_id = %s AND status = %s ORDER BY id LIMIT 1"
+    sql = (f"SELECT (SELECT id FROM {refund_t} WHERE order_id = %s AND idempotency_key = %s), "
+           f"(SELECT id {captured}), (SELECT method {captured}), "
+           f"(SELECT COALESCE(SUM(amount_minor), 0) FROM {line_t} "
+           f"WHERE order_id = %s AND account_id = %s AND currency = %s)")
+    state = Payment.State.CAPTURED.value
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [order.pk, idempotency_key, order.pk, state, order.pk, state, order.pk,
+                             Account.ESCROW.value, order.currency])
+        existing_id, payment_id, method, escrow = cursor.fetchone()
+    return existing_id, payment_id, method, -int(escrow or 0)
+
+
 def refund_create(*, order_id: int, reason: str, actor, idempotency_key: str, amount: Money | None = None,
                   lines: list[RefundLine] | None = None, actor_role: str = "staff",
                   order_filters: dict | None = None, now: datetime | None = None) -> Refund:
@@ -128,8 +149,9 @@ def refund_create(*, order_id: int, reason: str, actor, idempotency_key: str, am
     now = now or timezone.now()
     with transaction.atomic():
         order = lock_order(order_id=order_id, **(order_filters or {}))
+        existing_id, payment_id, payment_method, held = _reads_after_lock(order, idempotency_key)
         wanted_lines = [{"line_id": i.line_id, "quantity": i.quantity} for i in lines or []]
-        existing = Refund.objects.filter(order=order, idempotency_key=idempotency_key).first()
+        existing = Refund.objects.filter(pk=existing_id).first() if existing_id is not None else None
         if existing is not None:
             same = (existing.lines == wanted_lines if lines else
                     (existing.amount_minor, existing.currency) == (money_to_minor(amount), amount.currency.code))
@@ -137,7 +159,8 @@ def refund_create(*, order_id: int, reason: str, actor, idempotency_key: str, am
                 raise ValidationFailed("This idempotency key was used for another refund.",
                                        code="idempotency_key_reused", field="idempotency_key")
             return existing
-        payment = order.payments.filter(status=Payment.State.CAPTURED).order_by("id").first()
+        payment = (Payment(pk=payment_id, order_id=order.pk, method=payment_method, status=Payment.State.CAPTURED)
+                   if payment_id is not None else None)
         if payment is None:
             raise Conflict("This order has not been paid: there is nothing to refund.", code="order_not_paid")
         if amount is not None and amount.currency.code != order.currency:
@@ -146,7 +169,6 @@ def refund_create(*, order_id: int, reason: str, actor, idempotency_key: str, am
             amount_minor, line_data = _lines_amount(order, lines)
         else:
             amount_minor, line_data = money_to_minor(amount), []
-        held = money_to_minor(order_money(order.pk, currency=order.currency).held)
         if amount_minor > held:
             raise ValidationFailed(f"At most {format_money(held, order.currency)} can be refunded.",
                                    code="refund_exceeds_captured", field="amount")
@@ -160,24 +182,59 @@ def refund_create(*, order_id: int, reason: str, actor, idempotency_key: str, am
 
 def _claim(refund_id: int, now: datetime, force: bool) -> tuple[Refund, int] | None:
     with transaction.atomic():
-        refund = Refund.objects.select_for_update().select_related("payment").filter(pk=refund_id).first()
+        last = RefundAttempt.objects.filter(refund_id=OuterRef("pk")).order_by("-number").values("number")[:1]
+        refund = (Refund.objects.select_for_update().select_related("payment")
+                  .annotate(last_attempt=Subquery(last)).filter(pk=refund_id).first())
         if refund is None or refund.state != Refund.State.PENDING:
             return None
         if not force and refund.next_attempt_at and refund.next_attempt_at > now:
             return None  # another worker holds it, or its retry is not due yet
-        number = (refund.history.aggregate(n=Max("number"))["n"] or 0) + 1
+        number = (refund.last_attempt or 0) + 1
         polling = bool(refund.gateway_ref)
         attempts = refund.attempts + (0 if polling else 1)
         lease = (now + timedelta(seconds=setting("REFUND_POLL_SECONDS")) if polling
                  else policy.next_attempt_at(now, attempts))
-        Refund.objects.filter(pk=refund.pk).update(attempts=attempts, next_attempt_at=lease, updated_at=now)
-        if number > 1:  # an attempt still open here belonged to a worker that died mid-call (lease ran out)
-            RefundAttempt.objects.filter(refund=refund, finished_at__isnull=True).update(
-                outcome="abandoned", finished_at=now, error="the worker stopped before recording the outcome")
-        RefundAttempt.objects.create(refund=refund, number=number, operation="status" if polling else "refund",
-                                     started_at=now)
+        operation = "status" if polling else "refund"
+        if connection.vendor == "postgresql":
+            _claim_write_pg(refund.pk, attempts=attempts, lease=lease, now=now, number=number, operation=operation)
+        else:
+            Refund.objects.filter(pk=refund.pk).update(attempts=attempts, next_attempt_at=lease, updated_at=now)
+            if number > 1:  # an attempt still open here belonged to a worker that died mid-call (lease ran out)
+                RefundAttempt.objects.filter(refund=refund, finished_at__isnull=True).update(
+                    outcome="abandoned", finished_at=now, error=ABANDONED)
+            RefundAttempt.objects.create(refund=refund, number=number, operation=operation, started_at=now)
         refund.attempts, refund.next_attempt_at = attempts, lease
         return refund, number
+
+
+ABANDONED = "the worker stopped before recording the outcome"
+
+
+def _claim_write_pg(refund_id: int, *, attempts: int, lease: datetime, now: datetime, number: int,
+                    operation: str) -> None:
+    """PostgreSQL: the lease, the abandoned attempt (a worker that died mid-call) and the new attempt
+    in ONE statement."""
+    refund_t, attempt_t = Refund._meta.db_table, RefundAttempt._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'WITH r AS (UPDATE "{refund_t}" SET attempts = %s, next_attempt_at = %s, updated_at = %s WHERE id = %s), '
+            f'a AS (UPDATE "{attempt_t}" SET outcome = \'abandoned\', finished_at = %s, error = %s '
+            f"WHERE refund_id = %s AND finished_at IS NULL) "
+            f'INSERT INTO "{attempt_t}" (refund_id, number, operation, outcome, error, started_at) '
+            f"VALUES (%s, %s, %s, '', '', %s)",
+            [attempts, lease, now, refund_id, now, ABANDONED, refund_id, refund_id, number, operation, now])
+
+
+def _record_pg(refund_id: int, number: int, cols: dict, attempt_cols: dict) -> None:
+    """PostgreSQL: the refund's new state and the attempt's outcome in ONE statement."""
+    refund_t, attempt_t = Refund._meta.db_table, RefundAttempt._meta.db_table
+    sets = ", ".join(f'"{Refund._meta.get_field(name).column}" = %s' for name in cols)
+    attempt_sets = ", ".join(f'"{name}" = %s' for name in attempt_cols)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'WITH r AS (UPDATE "{refund_t}" SET {sets} WHERE id = %s) '
+            f'UPDATE "{attempt_t}" SET {attempt_sets} WHERE refund_id = %s AND number = %s',
+            [*cols.values(), refund_id, *attempt_cols.values(), refund_id, number])
 
 
 def _settle(order: Order, refund: Refund, result: GatewayRefund, now: datetime) -> dict:
@@ -216,7 +273,11 @@ def refund_process(*, refund_id: int, now: datetime | None = None, force: bool =
     except GatewayError as exc:
         error = exc
     with transaction.atomic():
-        order = lock_order(order_id=refund.order_id)  # ledger + refund state change together, like every writer
+        # Ledger + refund state change together under the order's lock, like every writer (only the
+        # store id is read: the row is locked, not loaded).
+        store_id = (Order.objects.select_for_update().filter(pk=refund.order_id)
+                    .values_list("store_id", flat=True).first())
+        order = Order(pk=refund.order_id, store_id=store_id)
         current = Refund.objects.select_for_update().get(pk=refund.pk)
         attempt_cols = {"finished_at": now}
         if current.state != Refund.State.PENDING:
@@ -237,14 +298,20 @@ def refund_process(*, refund_id: int, now: datetime | None = None, force: bool =
             outcome = result.status
         if cols.get("state", current.state) in OPEN_STATES and current.expected_by < now.date():
             cols["flagged_at"] = current.flagged_at or now  # late: staff look, the buyer sees "delayed"
-        Refund.objects.filter(pk=refund.pk).update(updated_at=now, **cols)
-        RefundAttempt.objects.filter(refund=refund, number=number).update(
-            outcome=outcome, error=str(error or "")[:240], **attempt_cols)
+        cols["updated_at"] = now
+        attempt_cols.update(outcome=outcome, error=str(error or "")[:240])
+        if connection.vendor == "postgresql":
+            _record_pg(refund.pk, number, cols, attempt_cols)
+        else:
+            Refund.objects.filter(pk=refund.pk).update(**cols)
+            RefundAttempt.objects.filter(refund=refund, number=number).update(**attempt_cols)
         if cols.get("state") in (Refund.State.SUCCEEDED, Refund.State.FAILED, Refund.State.CANCELED):
             events.record(order_id=order.pk, kind=f"refund_{cols['state']}", actor_role="system", now=now,
                           data={"refund_id": refund.pk, "arn": cols.get("arn", "")},
                           message=f"Refund of {format_money(refund.amount_minor, refund.currency)} {cols['state']}.")
-    return Refund.objects.get(pk=refund.pk)
+    for name, value in cols.items():  # the row as written, without reading it back
+        setattr(current, name, value)
+    return current
 
 
 def refunds_due(*, limit: int = 20, now: datetime | None = None) -> int:
