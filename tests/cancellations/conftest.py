@@ -3,9 +3,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from django.test import Client
 
-from souk.accounts.tokens import token_create
 from souk.orders.checkout import CheckoutLine, checkout
 from souk.payments.services import order_pay
 from tests.factories import (
@@ -15,6 +13,7 @@ from tests.factories import (
     StoreFactory,
     UserFactory,
 )
+from tests.support import Api  # noqa: F401  (re-exported for the tests)
 
 _keys = itertools.count(1)
 
@@ -62,17 +61,3 @@ def place_order(buyer, shop):
     return place
 
 
-class Api:
-    def __init__(self, user):
-        _, raw = token_create(user=user, name="test")
-        self.client = Client()
-        self.auth = {"Authorization": f"Bearer {raw}"}
-
-    def post(self, path, body=None, key=None):
-        headers = dict(self.auth)
-        if key is not None:
-            headers["Idempotency-Key"] = key
-        return self.client.post(f"/api{path}", data=body or {}, content_type="application/json", headers=headers)
-
-    def get(self, path):
-        return self.client.get(f"/api{path}", headers=self.auth)

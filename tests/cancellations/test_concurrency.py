@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,27 +27,11 @@ from souk.orders.models import Order
 from souk.orders.services import order_mark_shipped
 from souk.payments.models import Refund
 from tests.ledger.audit import assert_audit_clean
+from tests.support import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def race(*funcs):
-    """Run the functions at the same moment in threads; each returns its result or its DomainError."""
-    barrier = threading.Barrier(len(funcs))
-
-    def call(func):
-        try:
-            barrier.wait()
-            return func()
-        except DomainError as exc:
-            return exc
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=len(funcs)) as pool:
-        return list(pool.map(call, funcs))
 
 
 def requested(buyer, place_order):

@@ -3,9 +3,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from django.test import Client
 
-from souk.accounts.tokens import token_create
 from souk.orders.checkout import CheckoutLine, checkout
 from souk.payments.services import order_pay
 from tests.factories import (
@@ -16,6 +14,7 @@ from tests.factories import (
     StoreFactory,
     UserFactory,
 )
+from tests.support import Api
 
 _keys = itertools.count(1)
 
@@ -60,22 +59,6 @@ def place_order(buyer, shop):
         return order
 
     return place
-
-
-class Api:
-    def __init__(self, user=None):
-        self.client = Client()
-        self.auth = {}
-        if user is not None:
-            _, raw = token_create(user=user, name="test")
-            self.auth = {"Authorization": f"Bearer {raw}"}
-
-    def post(self, path, body=None):
-        return self.client.post(f"/api{path}", data=body if body is not None else {},
-                                content_type="application/json", headers=self.auth)
-
-    def get(self, path, params=None):
-        return self.client.get(f"/api{path}", data=params or {}, headers=self.auth)
 
 
 @pytest.fixture

@@ -10,13 +10,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -34,32 +33,11 @@ from souk.orders.services import order_mark_shipped
 from souk.payments.models import Refund
 from tests.compliance.test_address_problems import NEW_ADDRESS
 from tests.ledger.audit import assert_audit_clean
+from tests.support import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _race(*calls):
-    """Run the callables at the same instant in threads; return their results or exceptions."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, call):
-        try:
-            barrier.wait()
-            results[i] = call()
-        except Exception as exc:  # noqa: BLE001 - the test inspects it
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
 
 
 def test_fix_as_the_window_closes_has_exactly_one_outcome(buyer, seller, place_order):
@@ -67,7 +45,7 @@ def test_fix_as_the_window_closes_has_exactly_one_outcome(buyer, seller, place_o
     for _ in range(6):
         order = place_order()
         problem = address_problem_report(seller=seller, order_id=order.pk, reason="incomplete")
-        fixed, expired = _race(
+        fixed, expired = race(
             lambda o=order, p=problem: address_fix(buyer=buyer, order_id=o.pk, address=NEW_ADDRESS,
                                                    now=p.fix_by - timedelta(microseconds=1)),
             lambda p=problem: expire_address_problems(now=p.fix_by, problem_ids=[p.pk]))
@@ -95,7 +73,7 @@ def test_two_extension_requests_at_once_extend_protection_once(buyer, seller, pl
     order = place_order()
     order_mark_shipped(seller=seller, order_id=order.pk, carrier="DHL", tracking_number="JD77")
     ends = Order.objects.get(pk=order.pk).protection_ends_at
-    results = _race(lambda: protection_extend(buyer=buyer, order_id=order.pk, days=10),
+    results = race(lambda: protection_extend(buyer=buyer, order_id=order.pk, days=10),
                     lambda: protection_extend(buyer=buyer, order_id=order.pk, days=20))
     assert sum(isinstance(r, ProtectionExtension) for r in results) == 1
     assert sum(isinstance(r, Conflict) for r in results) == 1

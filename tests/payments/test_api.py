@@ -5,31 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
-from souk.accounts.tokens import token_create
 from souk.payments.idempotency import fingerprint
 from souk.payments.models import IdempotencyKey, Payment, Refund
 from tests.ledger.audit import assert_audit_clean
+from tests.support import Api
 
 pytestmark = pytest.mark.django_db
-
-
-class Api:
-    def __init__(self, user):
-        _, raw = token_create(user=user, name="test")
-        self.client = Client()
-        self.auth = {"Authorization": f"Bearer {raw}"}
-
-    def post(self, path, body, key=None):
-        headers = dict(self.auth)
-        if key is not None:
-            headers["Idempotency-Key"] = key
-        return self.client.post(f"/api{path}", data=body, content_type="application/json", headers=headers)
-
-    def get(self, path):
-        return self.client.get(f"/api{path}", headers=self.auth)
 
 
 @pytest.fixture

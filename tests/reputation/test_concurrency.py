@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connection
 
 from souk.core.errors import DomainError
 from souk.reputation.models import Review, StoreDailyStats
 from souk.reputation.services import review_create, review_reply
 from tests.reputation.conftest import NOW, completed_order
+from tests.support import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def race(*funcs):
-    barrier = threading.Barrier(len(funcs))
-
-    def call(func):
-        try:
-            barrier.wait()
-            return func()
-        except DomainError as exc:
-            return exc
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=len(funcs)) as pool:
-        return list(pool.map(call, funcs))
 
 
 def test_two_reviews_of_one_order_at_once_leave_one_review_counted_once(customer, shop):

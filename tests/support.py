@@ -1,0 +1,53 @@
+"""What many test modules share: an API client that authenticates like a script, and a race starter."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from django.db import connections
+from django.test import Client
+
+from souk.accounts.tokens import token_create
+
+
+class Api:
+    """A JSON client for /api with a personal access token (or none, for public endpoints)."""
+
+    def __init__(self, user=None):
+        self.client = Client()
+        self.auth: dict[str, str] = {}
+        if user is not None:
+            _, raw = token_create(user=user, name="test")
+            self.auth = {"Authorization": f"Bearer {raw}"}
+
+    def _headers(self, key: str | None) -> dict[str, str]:
+        return {**self.auth, "Idempotency-Key": key} if key is not None else self.auth
+
+    def post(self, path: str, body: Any = None, key: str | None = None):
+        return self.client.post(f"/api{path}", data=body if body is not None else {},
+                                content_type="application/json", headers=self._headers(key))
+
+    def get(self, path: str, params: dict | None = None):
+        return self.client.get(f"/api{path}", data=params or {}, headers=self.auth)
+
+
+def race(*funcs):
+    """Run the callables at the same instant, one thread (and database connection) each.
+
+    Returns each one's result, or the exception it raised, in order.
+    """
+    barrier = threading.Barrier(len(funcs))
+
+    def call(func):
+        try:
+            barrier.wait()
+            return func()
+        except Exception as exc:  # noqa: BLE001 - the test inspects it
+            return exc
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=len(funcs)) as pool:
+        return list(pool.map(call, funcs))
