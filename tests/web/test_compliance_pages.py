@@ -282,7 +282,7 @@ def test_a_new_rule_lists_the_orders_it_hits_and_staff_cancel_the_chosen_ones(wo
     html = res.content.decode()
     rule = CustomsRule.objects.get()
     assert "Rule added. 2 paid, unshipped order(s) break it." in html
-    assert "Orders hit by" in html and "United States" in html
+    assert "Orders hit by the rule" in html and "Batteries cannot be shipped to United States of America" in html
     assert f'value="{hit_a.pk}"' in html and f'value="{hit_b.pk}"' in html and f'value="{unpaid.pk}"' not in html
     res = as_staff.post(reverse("web:staff_customs_cancel", args=[rule.pk]), {"order_id": [str(hit_a.pk)]},
                         follow=True)
