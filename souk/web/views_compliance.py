@@ -156,7 +156,10 @@ def staff_customs(request: HttpRequest) -> HttpResponse:
     try:
         created = customs_rule_create(staff=request.user, data=data)
     except ValidationFailed as exc:
-        return _customs_page(request, form=form, errors=_errors(exc), status=422)
+        errors = _errors(exc)
+        if "kind" in errors:  # the service lists the API's codes; a person picks one of the labels
+            errors["kind"] = _("Choose the kind of rule.")
+        return _customs_page(request, form=form, errors=errors, status=422)
     messages.success(request, _("Rule added. %(count)s paid, unshipped order(s) break it.")
                      % {"count": len(created.hits)})
     return redirect(f"{request.path}?rule={created.rule.pk}#impact")
@@ -205,6 +208,8 @@ def staff_quality(request: HttpRequest) -> HttpResponse:
             errors = {"product_id": _("No product has this number.")}
         except ValidationFailed as exc:
             errors = _errors(exc)
+            if "kind" in errors:
+                errors["kind"] = _("Choose what is wrong with the product.")
         else:
             messages.success(request, _("Product %(id)s suspended; %(count)s unshipped order(s) cancelled and "
                                         "refunded.") % {"id": product_id, "count": len(result.cancelled)})

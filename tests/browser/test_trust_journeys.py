@@ -79,6 +79,8 @@ def test_staff_add_a_customs_rule_and_the_buyers_checkout_is_refused_naming_the_
     staff.get_by_role("button", name="Add rule").click()  # nothing chosen: each field says what it needs
     expect(staff.locator("#rule-country-error")).to_be_visible()
     expect(staff.get_by_label("Destination country")).to_have_attribute("aria-invalid", "true")
+    expect(staff.locator("#rule-kind-error")).to_have_text("Choose the kind of rule.")
+    staff.get_by_role("link", name="Customs rules").click()
     staff.get_by_label("Destination country").select_option("US")
     staff.get_by_role("radio", name="Prohibited category").check()
     staff.get_by_label(re.compile("^Prohibited category")).select_option("batteries")
@@ -227,6 +229,11 @@ def test_staff_flag_a_counterfeit_product_and_its_listing_is_suspended(new_page,
     staff.get_by_role("radio", name="Counterfeit").check()
     staff.get_by_role("button", name="Suspend the listing").click()
     expect(staff.locator("#qc-evidence-error")).to_be_visible()  # evidence is required
+    expect(staff.get_by_label("Evidence")).to_have_attribute("aria-invalid", "true")
+    expect(staff.get_by_label("Product number")).to_have_value(str(world.product.pk))  # kept
+    staff.get_by_role("link", name="Quality control").click()
+    staff.get_by_label("Product number").fill(str(world.product.pk))
+    staff.get_by_role("radio", name="Counterfeit").check()
     staff.get_by_label("Evidence").fill("Test purchase: logo misprinted, serial numbers do not verify.")
     shot(staff, "32-staff-quality-control-flag")
     staff.get_by_role("button", name="Suspend the listing").click()
@@ -236,3 +243,22 @@ def test_staff_flag_a_counterfeit_product_and_its_listing_is_suspended(new_page,
     log_in(buyer, world.buyer.email, PASSWORD)
     buyer.goto(f"/orders/{order.number}/")
     expect(buyer.locator("#order-status")).to_have_text("Cancelled")
+
+
+def test_the_new_pages_fit_a_phone(new_page):
+    world = build_world()
+    order = world.order(paid=True)
+    from souk.compliance.services import address_problem_report
+
+    address_problem_report(seller=world.seller, order_id=order.pk, reason="incomplete", note="No flat number.")
+    ProductFactory(store=world.store, title="Charging case", stock=2)
+    UserFactory(email="ops@souk.example", is_staff=True)
+    for email, urls in ((world.buyer.email, [f"/orders/{order.number}/"]),
+                        (world.seller.email, [f"/orders/seller/{order.number}/", "/seller/"]),
+                        ("ops@souk.example", ["/staff/customs/", "/staff/quality/"])):
+        page = new_page(phone=True)
+        log_in(page, email, PASSWORD)
+        for url in urls:
+            page.goto(url)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"{url} scrolls sideways on a phone ({width}px)"
