@@ -387,3 +387,21 @@ def test_the_order_pages_with_an_address_problem_run_the_same_queries_as_orders_
     grow(world, 5)
     assert queries(as_buyer, buyer_url) == few_buyer
     assert queries(as_seller, seller_url) == few_seller
+
+
+def test_an_address_not_fixed_in_time_shows_both_sides_the_order_was_cancelled(world, as_buyer, as_seller):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from souk.compliance.services import expire_address_problems
+
+    order = flagged(world)
+    expire_address_problems(now=timezone.now() + timedelta(hours=49))
+    assert status_of(order) == "cancelled"
+    buyer_html = as_buyer.get(reverse("orders:order_detail", args=[order.number])).content.decode()
+    assert 'id="address-expired"' in buyer_html and "Save the corrected address" not in buyer_html
+    res = as_buyer.post(reverse("orders:address_fix", args=[order.number]), fix_form(order), follow=True)
+    assert "no address problem to fix" in res.content.decode()
+    seller_html = as_seller.get(reverse("orders:seller_order_detail", args=[order.number])).content.decode()
+    assert 'id="address-expired"' in seller_html and "Report an address problem" not in seller_html
