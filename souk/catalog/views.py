@@ -81,6 +81,7 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
                       for q in selectors.shipping_quotes(store_id=product.store_id, country=country)]
         except ValidationFailed as exc:
             country_error = exc.message
+    from souk.compliance.conf import setting as compliance_setting  # compliance builds on the catalog
     from souk.reputation.selectors import seller_card  # reputation builds on the catalog
 
     context = {
@@ -91,6 +92,7 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "country_error": country_error, "countries": list(countries),
         "has_dimensions": any(getattr(product, f) for f in DIMENSION_FIELDS),
         "max_quantity": min(product.stock, settings.SOUK["LINE_MAX_QUANTITY"]),
+        "low_stock": 0 < product.stock <= compliance_setting("LOW_STOCK_THRESHOLD"),
     }
     return render(request, "catalog/product_detail.html", context, status=422 if country_error else 200)
 
