@@ -11,13 +11,15 @@ import base64
 import binascii
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Exists, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from souk.accounts.models import Address
-from souk.catalog.models import ShippingOption, Store
+from souk.catalog.models import Store
+from souk.catalog.selectors import shipping_quotes_by_store
 from souk.core.errors import NotFound, ValidationFailed
 from souk.core.money import format_money
 from souk.orders.models import CartItem, Order, OrderEvent, OrderLine
@@ -212,6 +214,8 @@ class ShippingChoice:
     currency: str
     min_days: int
     max_days: int
+    earliest: date | None = None  # delivery window if paid today (catalog.Quote.delivery_window)
+    latest: date | None = None
 
     @property
     def cost_display(self) -> str:
@@ -262,18 +266,15 @@ def cart_for_buyer(*, buyer) -> Cart:
 
 
 def shipping_choices(*, store_ids: list[int], country: str) -> dict[int, list[ShippingChoice]]:
-    """Every active option of those stores that ships to `country` (own rate, else rest of world): one query."""
-    rows = (ShippingOption.objects.filter(store_id__in=store_ids, is_active=True).order_by("store_id", "pk")
-            .annotate(here=FilteredRelation("rates", condition=Q(rates__country=country)),
-                      world=FilteredRelation("rates", condition=Q(rates__country="")))
-            .values_list("pk", "store_id", "name", "carrier", "store__currency",
-                         "here__cost_minor", "here__min_days", "here__max_days",
-                         "world__cost_minor", "world__min_days", "world__max_days"))
+    """Every active option of those stores that ships to `country`, with its delivery window if paid
+    today: the catalog's one rule (own rate, else rest of world) in one query."""
+    today = timezone.localdate()
     out: dict[int, list[ShippingChoice]] = defaultdict(list)
-    for pk, store_id, name, carrier, currency, *rates in rows:
-        rate = rates[:3] if rates[0] is not None else rates[3:]
-        if rate[0] is not None:
-            out[store_id].append(ShippingChoice(pk, name, carrier, rate[0], currency, rate[1], rate[2]))
+    for store_id, quotes in shipping_quotes_by_store(store_ids=store_ids, country=country).items():
+        for q in sorted(quotes, key=lambda q: q.option_id):
+            earliest, latest = q.delivery_window(today)
+            out[store_id].append(ShippingChoice(q.option_id, q.name, q.carrier, q.cost_minor, q.cost.currency.code,
+                                                q.min_days, q.max_days, earliest, latest))
     return out
 
 

@@ -149,3 +149,17 @@ def test_staff_find_an_order_in_the_admin_with_its_lines_and_timeline(buyer, sto
     page = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
     assert store_a[1].title in page and "order_placed" in page
     assert client.get(reverse("admin:orders_cartitem_changelist")).status_code == 200
+
+
+def test_checkout_page_gives_each_option_a_delivery_date_range_to_the_buyers_country(client, buyer, store_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    store, product, option = store_a
+    client.force_login(buyer)
+    client.post("/orders/cart/add/", {"product_id": product.pk, "quantity": 1})
+    page = client.get("/orders/checkout/").content.decode()
+    today = timezone.localdate()
+    earliest, latest = today + timedelta(days=7), today + timedelta(days=store.handling_days + 15)
+    assert f"arrives {earliest:%b} {earliest.day} – {latest:%b} {latest.day} if paid today" in page
