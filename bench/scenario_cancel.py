@@ -124,6 +124,25 @@ def _warm_up() -> None:
     cancellation_request_approve(seller=order.store.owner, order_id=order.pk)
 
 
+def statements_per_round_trip() -> tuple[int, int]:
+    """SQL statements (incl. BEGIN/COMMIT) of one buyer request and one seller approval, measured on a
+    fresh paid order exactly as the clients run them (the request opens the order's conversation)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from souk.accounts.models import User
+    from souk.cancellations.services import cancellation_request_approve, order_cancel_by_buyer
+    from souk.orders.models import Order
+
+    order = Order.objects.filter(status="awaiting_shipment").order_by("-pk").first()
+    buyer, seller = User.objects.get(pk=order.buyer_id), order.store.owner
+    with CaptureQueriesContext(connection) as request:
+        order_cancel_by_buyer(buyer=buyer, order_id=order.pk, reason="changed_mind")
+    with CaptureQueriesContext(connection) as approve:
+        cancellation_request_approve(seller=seller, order_id=order.pk)
+    return len(request), len(approve)
+
+
 TITLE = "Souk cancellation: buyer request + seller approve + refund + ledger + restock"
 
 
@@ -139,6 +158,10 @@ def run(ctx):
                      f"(what checkout + order_pay leave behind)")
     _PARTITIONS["clients"] = ctx.client_count
     _warm_up()  # imports, templates and caches loaded once, before the client processes fork
+    request_n, approve_n = statements_per_round_trip()
+    ctx.notes.append(f"cancel: one round trip = buyer request ({request_n} SQL statements incl. BEGIN/COMMIT) + "
+                     f"seller approval ({approve_n}); two commits, the task rows (auto-approval timer, refund "
+                     "processing, notification delivery) written inside those transactions")
     rate = ctx.clients(client)
     findings = run_audit()
     if findings:

@@ -104,6 +104,9 @@ def post_system_message(*, order, body: str, data: dict | None = None) -> None:
     if not body:
         raise ValueError("a system message needs a body")
     with transaction.atomic(savepoint=False):
+        if connection.vendor == "postgresql":
+            _append_system_pg(_lock_or_create_pg(order), body=body, data=dict(data or {}))
+            return
         # Found and locked in one statement (one writer per conversation, see `_append`).
         conversation_id = (Conversation.objects.select_for_update(no_key=True).filter(order=order)
                            .values_list("pk", flat=True).first())
@@ -111,11 +114,37 @@ def post_system_message(*, order, body: str, data: dict | None = None) -> None:
             conversation = _order_conversation(order)
         else:
             conversation = Conversation(pk=conversation_id, order_id=order.pk)
-        if conversation_id is not None and connection.vendor == "postgresql":
-            _append_system_pg(conversation_id, body=body, data=dict(data or {}))
-        else:
-            _append(conversation, sender=None, kind=Message.Kind.SYSTEM, body=body, data=dict(data or {}),
-                    locked=conversation_id is not None)
+        _append(conversation, sender=None, kind=Message.Kind.SYSTEM, body=body, data=dict(data or {}),
+                locked=conversation_id is not None)
+
+
+def _lock_or_create_pg(order) -> int:
+    """PostgreSQL: the order's conversation id, locked like `_append` locks it; created (with its
+    participants, one statement, no savepoint) when this is its first message. A conversation we
+    create is ours alone until commit; one created meanwhile by another transaction wins the unique
+    order and is locked instead."""
+    conv, part = (connection.ops.quote_name(m._meta.db_table) for m in (Conversation, Participant))
+    with connection.cursor() as cursor:
+        for _ in range(2):
+            cursor.execute(f"SELECT id FROM {conv} WHERE order_id = %s FOR NO KEY UPDATE", [order.pk])
+            row = cursor.fetchone()
+            if row is not None:
+                return row[0]
+            owner_id = order.store.owner_id
+            members = [(order.buyer_id, Participant.Role.BUYER.value)]
+            if owner_id != order.buyer_id:
+                members.append((owner_id, Participant.Role.SELLER.value))
+            values = ", ".join(["(%s::bigint, %s)"] * len(members))
+            cursor.execute(
+                f"WITH c AS (INSERT INTO {conv} (buyer_id, store_id, order_id, created_at) VALUES (%s, %s, %s, %s) "
+                f"ON CONFLICT (order_id) DO NOTHING RETURNING id) "
+                f"INSERT INTO {part} (conversation_id, user_id, role, unread_count, last_message_id) "
+                f"SELECT c.id, v.u, v.r, 0, 0 FROM c, (VALUES {values}) AS v(u, r) RETURNING conversation_id",
+                [order.buyer_id, order.store_id, order.pk, timezone.now(), *[x for m in members for x in m]])
+            row = cursor.fetchone()
+            if row is not None:
+                return row[0]
+    raise RuntimeError(f"no conversation for order {order.pk}")  # pragma: no cover - the loop finds or makes it
 
 
 def _append_system_sql() -> str:

@@ -48,4 +48,13 @@ def enqueue_together(calls: list[tuple]) -> None:
                                  priority=task_.priority, task_path=task_.module_path, queue_name=task_.queue_name,
                                  run_after=task_.run_after if task_.run_after is not None else far,
                                  backend_name=backend.alias))
-    DBTaskResult.objects.bulk_create(rows)
+    # What bulk_create writes, without compiling an ORM insert on every call.
+    from django.db import connection
+
+    fields = DBTaskResult._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    params = [f.get_db_prep_save(f.pre_save(row, True), connection) for row in rows for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {connection.ops.quote_name(DBTaskResult._meta.db_table)} ({columns}) "
+                       f"VALUES {', '.join([one] * len(rows))}", params)

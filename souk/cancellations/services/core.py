@@ -22,6 +22,7 @@ from souk.cancellations.policy import Decision, OrderSnapshot, Outcome, decide_c
 from souk.cancellations.reasons import Actor, Reason
 from souk.core.errors import Conflict, ErrorCollector
 from souk.core.money import format_money
+from souk.ledger import rows
 from souk.ledger.chart import Account
 from souk.orders.models import Order, OrderLine
 from souk.orders.services import transition
@@ -80,17 +81,13 @@ def held_minor(order: Order) -> int:
         return -int(cursor.fetchone()[0])
 
 
-def lock_order_with_parties(*, order_id: int, **filters: Any) -> tuple[Order, int]:
-    """`orders.services.lock_order`, with the store's owner and the buyer (the people told) in the
-    same statement, then the money held (`held_minor`), read AFTER the lock so that it includes what
-    the previous holder of the lock committed."""
-    from souk.core.errors import NotFound
-
-    order = (Order.objects.select_for_update(of=("self",)).select_related("store__owner", "buyer")
-             .filter(pk=order_id, **filters).first())
-    if order is None:
-        raise NotFound("Order not found.", code="order_not_found")
-    return order, held_minor(order)
+def lock_order_with_parties(*, order_id: int, with_held: bool = True, **filters: Any) -> tuple[Order, int | None]:
+    """`orders.services.lock_order` (`SELECT ... FOR UPDATE` of the order row; NotFound when not
+    visible with `filters`), with the store, its owner and the buyer (the people told) in the same
+    statement, built once per process (`souk.ledger.rows.lock_order`); then the money held
+    (`held_minor`), read AFTER the lock so that it includes what the previous holder committed."""
+    order = rows.lock_order(order_id=order_id, parties=True, **filters)
+    return order, (held_minor(order) if with_held else None)
 
 
 def snapshot(order: Order, *, held: int | None = None, respond_by: datetime | None = None) -> OrderSnapshot:
@@ -107,15 +104,60 @@ def decide_or_refuse(order: Order, actor: Actor, now: datetime, *, held: int | N
 
 
 def line_states(order_id: int) -> list[LineState]:
-    """The order's lines with what is left of each after earlier partial cancellations (2 queries)."""
+    """The order's lines with what is left of each after earlier partial cancellations (one query)."""
+    return _order_facts(order_id, currency=None).states
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    states: list[LineState]
+    held: int | None = None             # the escrow balance (credit-normal), when asked for
+    payment_id: int | None = None      # the captured payment, if any
+    payment_method: str | None = None
+
+
+def _order_facts_sql(with_money: bool) -> str:
+    from souk.ledger.models import JournalLine
+
+    q = connection.ops.quote_name
+    line_t, cancel_t, pay_t, journal_t = (q(m._meta.db_table) for m in (OrderLine, Cancellation, Payment,
+                                                                          JournalLine))
+    sql = (f"SELECT 0, id, product_id, title, unit_price_minor, quantity FROM {line_t} WHERE order_id = %s "
+           f"UNION ALL SELECT 1, NULL, NULL, CAST(lines AS TEXT), NULL, NULL FROM {cancel_t} WHERE order_id = %s")
+    if with_money:
+        sql += (f" UNION ALL SELECT 2, id, NULL, method, NULL, NULL FROM (SELECT id, method FROM {pay_t} "
+                f"WHERE order_id = %s AND status = %s ORDER BY id LIMIT 1) AS p "
+                f"UNION ALL SELECT 3, NULL, NULL, NULL, CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT), NULL "
+                f"FROM {journal_t} WHERE order_id = %s AND account_id = %s AND currency = %s")
+    return sql + " ORDER BY 1, 2"
+
+
+def _order_facts(order_id: int, *, currency: str | None) -> OrderFacts:
+    """The lines with what is left of each, and (given the order's `currency`) the captured payment
+    and the money held: ONE statement (UNION ALL), read under the caller's order lock."""
+    import json
+
+    params: list = [order_id, order_id]
+    if currency is not None:
+        params += [order_id, Payment.State.CAPTURED.value, order_id, Account.ESCROW.value, currency]
+    with connection.cursor() as cursor:
+        cursor.execute(_order_facts_sql(currency is not None), params)
+        rows = cursor.fetchall()
     cancelled: dict[int, int] = {}
-    for lines in Cancellation.objects.filter(order_id=order_id).values_list("lines", flat=True):
-        for item in lines or []:
-            cancelled[item["line_id"]] = cancelled.get(item["line_id"], 0) + item["quantity"]
-    rows = OrderLine.objects.filter(order_id=order_id).order_by("id").values_list(
-        "pk", "product_id", "title", "unit_price_minor", "quantity")
-    return [LineState(pk, product_id, title, price, qty, qty - cancelled.get(pk, 0))
-            for pk, product_id, title, price, qty in rows]
+    lines, held, payment_id, method = [], None, None, None
+    for tag, a, b, text, number, qty in rows:
+        if tag == 0:
+            lines.append((a, b, text, number, qty))
+        elif tag == 1:
+            for item in json.loads(text) or []:
+                cancelled[item["line_id"]] = cancelled.get(item["line_id"], 0) + item["quantity"]
+        elif tag == 2:
+            payment_id, method = a, text
+        else:
+            held = -int(number)
+    states = [LineState(pk, product_id, title, price, qty, qty - cancelled.get(pk, 0))
+              for pk, product_id, title, price, qty in lines]
+    return OrderFacts(states, held, payment_id, method)
 
 
 def check_lines(requested: list[dict] | None, states: list[LineState]) -> list[dict]:
@@ -215,7 +257,11 @@ def cancel_locked(*, order: Order, actor, actor_role: str, reason: Reason, note:
                   request: CancellationRequest | None = None, auto: bool = False, now: datetime,
                   held: int | None = None) -> tuple[Cancellation, Refund | None]:
     """Cancel `lines` (or everything left) of the locked `order`. See the module docstring."""
-    states = line_states(order.pk) if states is None else states
+    facts = None
+    if states is None:  # the lines, the payment and the money held: one read
+        facts = _order_facts(order.pk, currency=order.currency)
+        states = facts.states
+        held = facts.held if held is None else held
     lines = lines or []
     if lines:
         qty = {i["line_id"]: i["quantity"] for i in lines}
@@ -263,8 +309,12 @@ def cancel_locked(*, order: Order, actor, actor_role: str, reason: Reason, note:
         if whole:
             # The order row is locked and its state checked here: payments' locked core promises the
             # refund (Refund row + ledger refund_start + timeline) without re-locking or re-reading.
-            payment = (Payment.objects.filter(order_id=order.pk, status=Payment.State.CAPTURED)
-                       .order_by("id").first())
+            if facts is not None and facts.payment_id is not None:
+                payment = Payment(pk=facts.payment_id, order_id=order.pk, method=facts.payment_method,
+                                  status=Payment.State.CAPTURED)
+            else:
+                payment = (Payment.objects.filter(order_id=order.pk, status=Payment.State.CAPTURED)
+                           .order_by("id").first())
             refund = refund_create_locked(order=order, payment=payment, amount_minor=held, lines=[],
                                           **{k: v for k, v in common.items() if k != "order_id"})
         else:
@@ -275,11 +325,11 @@ def cancel_locked(*, order: Order, actor, actor_role: str, reason: Reason, note:
             tasks.append((process_refund, (refund.pk,)))
     if from_status in (Status.AWAITING_PAYMENT, Status.PAYMENT_VERIFICATION):
         void_authorisations([order.pk])
-    cancellation = Cancellation.objects.create(
+    cancellation = rows.insert(Cancellation(
         order=order, store_id=order.store_id, request=request, lines=lines, whole_order=whole,
         actor_role=actor_role, actor=actor, reason=reason.code, fault=reason.fault.value, note=note,
         refund=refund, refund_minor=refund.amount_minor if refund else 0, restocked=restocked, created_at=now,
-        notified_at=now)
+        notified_at=now))
     _tell_cancelled(order=order, actor=actor, actor_role=actor_role, reason=reason, whole=whole,
                     refund=refund, auto=auto, request=request, tasks=tasks)
     # The refund's processing and the notifications' delivery: task rows in THIS transaction (one

@@ -29,6 +29,7 @@ from souk.cancellations.services.core import (
     schedule_ship_by,
 )
 from souk.core.errors import Conflict, ErrorCollector, ValidationFailed
+from souk.ledger import rows
 from souk.orders.models import Order
 from souk.orders.services import lock_order, transition
 from souk.orders.status import Action, Status
@@ -73,10 +74,10 @@ def order_cancel_by_buyer(*, buyer, order_id: int, reason: str, note: str = "", 
                                                  note=note, states=states, now=now, held=held)
             return CancelResult(Outcome.CANCEL_NOW, order, refund=refund, cancellation=cancellation)
         refund_minor = lines_refund_minor(order, states, request_lines) if request_lines else held
-        request = CancellationRequest.objects.create(
+        request = rows.insert(CancellationRequest(
             order=order, requested_by=buyer, reason=chosen.code, note=note, lines=request_lines,
             refund_minor=min(refund_minor, held), created_at=now,
-            respond_by=now + timedelta(hours=setting("CANCELLATION_RESPOND_HOURS")))
+            respond_by=now + timedelta(hours=setting("CANCELLATION_RESPOND_HOURS"))))
         transition(order=order, action=Action.REQUEST_CANCELLATION, actor=buyer, actor_role="buyer", now=now,
                    message=f"The buyer asked to cancel{' some items' if request_lines else ''}: {chosen.label}.",
                    data={"reason": chosen.code, "fault": chosen.fault.value, "note": note, "lines": request_lines,
@@ -103,6 +104,28 @@ def _pending_request(order: Order) -> CancellationRequest:
     if request is None or order.status != Status.AWAITING_CANCELLATION:
         raise Conflict("This order has no open cancellation request.", code="no_pending_cancellation_request")
     request.order = order
+    return request
+
+
+def _take_pending_request(order: Order, state: str, *, by, now: datetime) -> CancellationRequest:
+    """`_pending_request` + `_close` in ONE statement: the pending request is answered
+    (UPDATE ... RETURNING; the row lock is the UPDATE's), or Conflict."""
+    from django.db import connection
+
+    table = connection.ops.quote_name(CancellationRequest._meta.db_table)
+    request = None
+    if order.status == Status.AWAITING_CANCELLATION:
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} SET state = %s, answered_by_id = %s, answered_at = %s "
+                           f"WHERE order_id = %s AND state = %s RETURNING {rows.select_columns(CancellationRequest)}",
+                           [state, by.pk, now, order.pk, CancellationRequest.State.PENDING.value])
+            found = cursor.fetchone()
+        if found is not None:
+            request = rows.load(CancellationRequest, found)
+    if request is None:
+        raise Conflict("This order has no open cancellation request.", code="no_pending_cancellation_request")
+    request.order = order
+    request.answered_by = by
     return request
 
 
@@ -135,10 +158,11 @@ def cancellation_request_withdraw(*, buyer, order_id: int, now: datetime | None 
 
 
 def approve_locked(*, order: Order, request: CancellationRequest, actor, actor_role: str, now: datetime,
-                   auto: bool = False, held: int | None = None) -> CancelResult:
+                   auto: bool = False, held: int | None = None, closed: bool = False) -> CancelResult:
     reason = get_reason(request.reason)
-    state = CancellationRequest.State.AUTO_APPROVED if auto else CancellationRequest.State.APPROVED
-    _close(request, state, by=actor, now=now)
+    if not closed:
+        state = CancellationRequest.State.AUTO_APPROVED if auto else CancellationRequest.State.APPROVED
+        _close(request, state, by=actor, now=now)
     cancellation, refund = cancel_locked(order=order, actor=actor, actor_role=actor_role, reason=reason,
                                          note=request.note, lines=request.lines, request=request, auto=auto,
                                          now=now, held=held)
@@ -149,9 +173,11 @@ def cancellation_request_approve(*, seller, order_id: int, now: datetime | None 
     """The seller agrees: the order (or the requested lines) is cancelled, stock restored, refund started."""
     now = now or timezone.now()
     with transaction.atomic():
-        order, held = lock_order_with_parties(order_id=order_id, store__owner=seller)
-        request = _pending_request(order)
-        return approve_locked(order=order, request=request, actor=seller, actor_role="seller", now=now, held=held)
+        # The money held is read with the lines and the payment, once the request is taken (cancel_locked).
+        order, _ = lock_order_with_parties(order_id=order_id, with_held=False, store__owner=seller)
+        request = _take_pending_request(order, CancellationRequest.State.APPROVED, by=seller, now=now)
+        return approve_locked(order=order, request=request, actor=seller, actor_role="seller", now=now,
+                              closed=True)
 
 
 def _check_reject(reason: str, note: str, carrier: str | None, tracking_number: str | None):

@@ -42,12 +42,12 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
-from django.db.models import Max, Q, Sum
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from moneyed import Money
 
 from souk.core.money import minor_to_money, money_to_minor
+from souk.ledger import rows
 from souk.payments.conf import setting
 from souk.payments.gateways.base import (
     DECLINE_MESSAGES,
@@ -182,14 +182,23 @@ class SandboxGateway:
         with transaction.atomic():
             # The charge locked first (it serialises every refund of the payment), then ONE read, after
             # the lock, of what is already refunded and of the refund this key made, if any.
-            charge = SandboxCharge.objects.select_for_update().filter(ref=payment_ref).first()
+            q = connection.ops.quote_name
+            charge_t, refund_t = q(SandboxCharge._meta.db_table), q(SandboxRefund._meta.db_table)
+            lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
             keyed = already = None
-            if charge is not None:
-                live = Q(charge_id=charge.pk) & ~Q(status__in=[RefundStatus.FAILED, RefundStatus.CANCELED])
-                found = (SandboxRefund.objects.filter(Q(charge_id=charge.pk) | Q(idempotency_key=idempotency_key))
-                         .aggregate(already=Sum("amount_minor", filter=live),
-                                    keyed=Max("pk", filter=Q(idempotency_key=idempotency_key))))
-                keyed, already = found["keyed"], found["already"] or 0
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT {rows.select_columns(SandboxCharge)} FROM {charge_t} WHERE ref = %s{lock}",
+                               [payment_ref])
+                found = cursor.fetchone()
+                charge = rows.load(SandboxCharge, found) if found is not None else None
+                if charge is not None:
+                    cursor.execute(
+                        f"SELECT COALESCE(SUM(CASE WHEN charge_id = %s AND status NOT IN (%s, %s) THEN amount_minor "
+                        f"END), 0), MAX(CASE WHEN idempotency_key = %s THEN id END) FROM {refund_t} "
+                        f"WHERE charge_id = %s OR idempotency_key = %s",
+                        [charge.pk, RefundStatus.FAILED.value, RefundStatus.CANCELED.value, idempotency_key,
+                         charge.pk, idempotency_key])
+                    already, keyed = cursor.fetchone()
             refund = None
             if charge is None or keyed is not None:  # a retry (or a key used for another payment)
                 refund = (SandboxRefund.objects.select_for_update().select_related("charge")
@@ -203,9 +212,9 @@ class SandboxGateway:
                     raise GatewayDeclined("refund currency differs from the payment's", code="currency_mismatch")
                 if already + minor > charge.captured_minor:
                     raise GatewayDeclined("refund exceeds the captured amount", code="refund_exceeds_captured")
-                refund = SandboxRefund.objects.create(
+                refund = rows.insert(SandboxRefund(
                     ref=f"re_sbx_{secrets.token_hex(10)}", charge=charge, idempotency_key=idempotency_key,
-                    amount_minor=minor, currency=currency, **self._refund_behaviour(charge, minor))
+                    amount_minor=minor, currency=currency, **self._refund_behaviour(charge, minor)))
             elif (refund.charge.ref, refund.amount_minor, refund.currency) != (payment_ref, minor, currency):
                 raise GatewayDeclined("idempotency key reused with other parameters", code="idempotency_key_reused")
             if refund.transient_failures_left:

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from moneyed import Money
 
 from souk.core.errors import Conflict, ErrorCollector, ValidationFailed
 from souk.core.money import format_money, minor_to_money, money_to_minor
+from souk.ledger import rows
 from souk.ledger.movements import post_refund_fail, post_refund_settle, post_refund_start
 from souk.orders import events
 from souk.orders.models import Order, OrderLine
@@ -92,10 +92,10 @@ def refund_create_locked(*, order: Order, payment: Payment, amount_minor: int, r
                          idempotency_key: str, lines: list[dict] | None = None, actor_role: str = "system",
                          now: datetime) -> Refund:
     """Promise a refund of an order whose row the caller has locked: Refund row + ledger entry + timeline."""
-    refund = Refund.objects.create(
+    refund = rows.insert(Refund(
         order=order, payment=payment, amount_minor=amount_minor, currency=order.currency, method=payment.method,
         reason=reason, lines=lines or [], idempotency_key=idempotency_key, requested_by=actor,
-        expected_by=policy.refund_expected_by(payment.method, now.date()), next_attempt_at=now, created_at=now)
+        expected_by=policy.refund_expected_by(payment.method, now.date()), next_attempt_at=now, created_at=now))
     post_refund_start(order_id=order.pk, store_id=order.store_id, refund_id=refund.pk,
                       amount=minor_to_money(amount_minor, order.currency), memo=reason)
     events.record(order_id=order.pk, kind="refund_created", actor_role=actor_role, actor=actor, now=now,
@@ -148,7 +148,9 @@ def refund_create(*, order_id: int, reason: str, actor, idempotency_key: str, am
     _check_input(amount, lines, reason, idempotency_key)
     now = now or timezone.now()
     with transaction.atomic():
-        order = lock_order(order_id=order_id, **(order_filters or {}))
+        filters = order_filters or {}
+        order = (rows.lock_order(order_id=order_id, **filters) if set(filters) <= {"buyer", "store__owner"}
+                 else lock_order(order_id=order_id, **filters))
         existing_id, payment_id, payment_method, held = _reads_after_lock(order, idempotency_key)
         wanted_lines = [{"line_id": i.line_id, "quantity": i.quantity} for i in lines or []]
         existing = Refund.objects.filter(pk=existing_id).first() if existing_id is not None else None
@@ -180,11 +182,36 @@ def refund_create(*, order_id: int, reason: str, actor, idempotency_key: str, am
 
 # --- processing --------------------------------------------------------------------------------
 
+def _lock_refund(refund_id: int, *, with_payment: bool = False) -> Refund | None:
+    """The refund row locked (`SELECT ... FOR UPDATE`), in plain SQL built once per process. With
+    `with_payment`, its payment row is locked too (its gateway ref loaded) and the number of its
+    latest attempt read (`last_attempt`)."""
+    q = connection.ops.quote_name
+    refund_t, payment_t, attempt_t = (q(m._meta.db_table) for m in (Refund, Payment, RefundAttempt))
+    if with_payment:
+        sql = (f"SELECT {rows.select_columns(Refund, 'r')}, p.gateway_ref, "
+               f"(SELECT MAX(a.number) FROM {attempt_t} a WHERE a.refund_id = r.id) "
+               f"FROM {refund_t} r JOIN {payment_t} p ON p.id = r.payment_id WHERE r.id = %s")
+    else:
+        sql = f"SELECT {rows.select_columns(Refund, 'r')} FROM {refund_t} r WHERE r.id = %s"
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [refund_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    if not with_payment:
+        return rows.load(Refund, row)
+    refund = rows.load(Refund, row[:-2])
+    Refund.payment.field.set_cached_value(refund, Payment(pk=refund.payment_id, gateway_ref=row[-2]))
+    refund.last_attempt = row[-1]
+    return refund
+
+
 def _claim(refund_id: int, now: datetime, force: bool) -> tuple[Refund, int] | None:
     with transaction.atomic():
-        last = RefundAttempt.objects.filter(refund_id=OuterRef("pk")).order_by("-number").values("number")[:1]
-        refund = (Refund.objects.select_for_update().select_related("payment")
-                  .annotate(last_attempt=Subquery(last)).filter(pk=refund_id).first())
+        refund = _lock_refund(refund_id, with_payment=True)
         if refund is None or refund.state != Refund.State.PENDING:
             return None
         if not force and refund.next_attempt_at and refund.next_attempt_at > now:
@@ -275,10 +302,13 @@ def refund_process(*, refund_id: int, now: datetime | None = None, force: bool =
     with transaction.atomic():
         # Ledger + refund state change together under the order's lock, like every writer (only the
         # store id is read: the row is locked, not loaded).
-        store_id = (Order.objects.select_for_update().filter(pk=refund.order_id)
-                    .values_list("store_id", flat=True).first())
+        order_t = connection.ops.quote_name(Order._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT store_id FROM {order_t} WHERE id = %s"
+                           + (" FOR UPDATE" if connection.features.has_select_for_update else ""), [refund.order_id])
+            store_id = cursor.fetchone()[0]
         order = Order(pk=refund.order_id, store_id=store_id)
-        current = Refund.objects.select_for_update().get(pk=refund.pk)
+        current = _lock_refund(refund.pk)
         attempt_cols = {"finished_at": now}
         if current.state != Refund.State.PENDING:
             RefundAttempt.objects.filter(refund=refund, number=number).update(outcome="superseded", **attempt_cols)
