@@ -14,7 +14,7 @@ from souk.ledger.models import JournalEntry
 from souk.ledger.posting import credit, debit, ledger_post
 
 __all__ = ["post_balance_topup", "post_capture", "post_refund_fail", "post_refund_settle", "post_refund_start",
-           "post_release"]
+           "post_release", "refund_start_postings"]
 
 
 def _funding(funding: str) -> Account:
@@ -44,11 +44,16 @@ def post_release(*, order_id: int, store_id: int | None, amount: Money, commissi
     return ledger_post(kind=EntryKind.RELEASE, order_id=order_id, store_id=store_id, memo=memo, postings=postings)
 
 
+def refund_start_postings(amount: Money) -> list:
+    """The `refund_start` entry's lines: escrow debited, refunds in flight credited."""
+    return [debit(Account.ESCROW, amount), credit(Account.REFUNDS_IN_FLIGHT, amount)]
+
+
 def post_refund_start(*, order_id: int, store_id: int | None, refund_id: int | None, amount: Money,
                       memo: str = "") -> JournalEntry:
     """A refund is promised: the money leaves escrow and is in flight to the buyer."""
     return ledger_post(kind=EntryKind.REFUND_START, order_id=order_id, store_id=store_id, refund_id=refund_id,
-                       memo=memo, postings=[debit(Account.ESCROW, amount), credit(Account.REFUNDS_IN_FLIGHT, amount)])
+                       memo=memo, postings=refund_start_postings(amount))
 
 
 def post_refund_settle(*, order_id: int, store_id: int | None, refund_id: int | None, amount: Money,

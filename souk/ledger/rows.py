@@ -13,7 +13,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Model
 
-__all__ = ["insert", "load", "lock_order", "select_columns"]
+__all__ = ["insert", "insert_sql", "load", "lock_order", "saved", "select_columns"]
 
 _insert_sql: dict[tuple[str, type], tuple[str, list]] = {}
 _plans: dict[tuple[str, type], list] = {}
@@ -22,6 +22,22 @@ _plans: dict[tuple[str, type], list] = {}
 def insert(obj: Model) -> Model:
     """INSERT `obj` (an unsaved instance) and set its primary key: what `objects.create` does,
     minus signals (none are used on these models) and ORM compilation."""
+    sql, params = insert_sql(obj)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return saved(obj, cursor.fetchone()[0])
+
+
+def saved(obj: Model, pk: Any) -> Model:
+    """Mark `obj` as the row written with primary key `pk` (after `insert_sql` ran)."""
+    obj.pk = pk
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return obj
+
+
+def insert_sql(obj: Model) -> tuple[str, list]:
+    """The `INSERT ... RETURNING id` that writes `obj`, and its parameters (`pre_save` applied)."""
     model = type(obj)
     key = (connection.vendor, model)
     if key not in _insert_sql:
@@ -31,13 +47,7 @@ def insert(obj: Model) -> Model:
                f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {q(model._meta.pk.column)}")
         _insert_sql[key] = (sql, fields)
     sql, fields = _insert_sql[key]
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        obj.pk = cursor.fetchone()[0]
-    obj._state.adding = False
-    obj._state.db = connection.alias
-    return obj
+    return sql, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
 
 
 def select_columns(model: type[Model], alias: str | None = None) -> str:

@@ -22,7 +22,14 @@ from moneyed import Money
 from souk.core.errors import Conflict, ErrorCollector, ValidationFailed
 from souk.core.money import format_money, minor_to_money, money_to_minor
 from souk.ledger import rows
-from souk.ledger.movements import post_refund_fail, post_refund_settle, post_refund_start
+from souk.ledger.chart import EntryKind
+from souk.ledger.movements import (
+    post_refund_fail,
+    post_refund_settle,
+    post_refund_start,
+    refund_start_postings,
+)
+from souk.ledger.posting import ledger_post_after
 from souk.orders import events
 from souk.orders.models import Order, OrderLine
 from souk.orders.services import lock_order
@@ -92,12 +99,20 @@ def refund_create_locked(*, order: Order, payment: Payment, amount_minor: int, r
                          idempotency_key: str, lines: list[dict] | None = None, actor_role: str = "system",
                          now: datetime) -> Refund:
     """Promise a refund of an order whose row the caller has locked: Refund row + ledger entry + timeline."""
-    refund = rows.insert(Refund(
+    refund = Refund(
         order=order, payment=payment, amount_minor=amount_minor, currency=order.currency, method=payment.method,
         reason=reason, lines=lines or [], idempotency_key=idempotency_key, requested_by=actor,
-        expected_by=policy.refund_expected_by(payment.method, now.date()), next_attempt_at=now, created_at=now))
-    post_refund_start(order_id=order.pk, store_id=order.store_id, refund_id=refund.pk,
-                      amount=minor_to_money(amount_minor, order.currency), memo=reason)
+        expected_by=policy.refund_expected_by(payment.method, now.date()), next_attempt_at=now, created_at=now)
+    amount = minor_to_money(amount_minor, order.currency)
+    if connection.vendor == "postgresql":  # the Refund row and its balanced refund_start entry: ONE statement
+        refund_id, _ = ledger_post_after(rows.insert_sql(refund), kind=EntryKind.REFUND_START,
+                                         postings=refund_start_postings(amount), order_id=order.pk,
+                                         store_id=order.store_id, memo=reason)
+        rows.saved(refund, refund_id)
+    else:
+        rows.insert(refund)
+        post_refund_start(order_id=order.pk, store_id=order.store_id, refund_id=refund.pk, amount=amount,
+                          memo=reason)
     events.record(order_id=order.pk, kind="refund_created", actor_role=actor_role, actor=actor, now=now,
                   message=f"Refund of {format_money(amount_minor, order.currency)} to {payment.method}.",
                   data={"refund_id": refund.pk, "amount_minor": amount_minor, "reason": reason})
