@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Path, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema, Status
 
 from souk.catalog import selectors, services
 from souk.catalog.models import Store
@@ -116,7 +116,7 @@ def open_store(request: HttpRequest, payload: StoreOpenIn):
     store = services.store_open(owner=request.auth, name=payload.name, currency=payload.currency,
                                 handling_days=payload.handling_days, ships_from=payload.ships_from,
                                 description=payload.description)
-    return 201, store
+    return Status(201, store)
 
 
 @router.get("/seller/store", response={200: SellerStoreOut, **SELLER_ERRORS}, summary="Your store")
@@ -141,7 +141,7 @@ def my_products(request: HttpRequest):
 def create_product(request: HttpRequest, payload: ProductIn):
     store = _seller_store(request)
     product = services.product_create(store=store, data=payload.dict())
-    return 201, SellerProductOut.of(selectors.seller_product(store=store, product_id=product.id))
+    return Status(201, SellerProductOut.of(selectors.seller_product(store=store, product_id=product.id)))
 
 
 @router.put("/seller/products/{product_id}", response={200: SellerProductOut, 404: ErrorOut, **SELLER_ERRORS},
@@ -179,8 +179,8 @@ def my_shipping_options(request: HttpRequest):
 def create_shipping_option(request: HttpRequest, payload: ShippingOptionIn):
     store = _seller_store(request)
     option = services.shipping_option_create(store=store, data=payload.dict())
-    return 201, SellerShippingOptionOut.of(selectors.seller_shipping_option(store=store, option_id=option.id),
-                                           store.currency)
+    return Status(201, SellerShippingOptionOut.of(
+        selectors.seller_shipping_option(store=store, option_id=option.id), store.currency))
 
 
 @router.put("/seller/shipping-options/{option_id}",
