@@ -14,7 +14,7 @@ from souk.ledger.models import JournalEntry
 from souk.ledger.posting import credit, debit, ledger_post
 
 __all__ = ["post_balance_topup", "post_capture", "post_refund_fail", "post_refund_settle", "post_refund_start",
-           "post_release", "refund_start_postings"]
+           "post_release", "refund_settle_postings", "refund_start_postings"]
 
 
 def _funding(funding: str) -> Account:
@@ -60,8 +60,12 @@ def post_refund_settle(*, order_id: int, store_id: int | None, refund_id: int | 
                        funding: str = Account.GATEWAY_CLEARING, memo: str = "") -> JournalEntry:
     """The gateway confirmed the refund (or it went to the buyer's Souk balance)."""
     return ledger_post(kind=EntryKind.REFUND_SETTLE, order_id=order_id, store_id=store_id, refund_id=refund_id,
-                       memo=memo, postings=[debit(Account.REFUNDS_IN_FLIGHT, amount),
-                                            credit(_funding(funding), amount)])
+                       memo=memo, postings=refund_settle_postings(amount, funding))
+
+
+def refund_settle_postings(amount: Money, funding: str = Account.GATEWAY_CLEARING) -> list:
+    """The `refund_settle` entry's lines: refunds in flight debited, the funding account credited."""
+    return [debit(Account.REFUNDS_IN_FLIGHT, amount), credit(_funding(funding), amount)]
 
 
 def post_refund_fail(*, order_id: int, store_id: int | None, refund_id: int | None, amount: Money,

@@ -27,9 +27,10 @@ from souk.ledger.movements import (
     post_refund_fail,
     post_refund_settle,
     post_refund_start,
+    refund_settle_postings,
     refund_start_postings,
 )
-from souk.ledger.posting import ledger_post_after
+from souk.ledger.posting import ledger_post_after, ledger_post_with
 from souk.orders import events
 from souk.orders.models import Order, OrderLine
 from souk.orders.services import lock_order
@@ -267,25 +268,40 @@ def _claim_write_pg(refund_id: int, *, attempts: int, lease: datetime, now: date
             [attempts, lease, now, refund_id, now, ABANDONED, refund_id, refund_id, number, operation, now])
 
 
-def _record_pg(refund_id: int, number: int, cols: dict, attempt_cols: dict) -> None:
-    """PostgreSQL: the refund's new state and the attempt's outcome in ONE statement."""
+def _record_ctes(refund_id: int, number: int, cols: dict, attempt_cols: dict) -> list[tuple[str, list]]:
+    """The refund's new state and the attempt's outcome, as data-modifying CTE parts."""
     refund_t, attempt_t = Refund._meta.db_table, RefundAttempt._meta.db_table
     sets = ", ".join(f'"{Refund._meta.get_field(name).column}" = %s' for name in cols)
     attempt_sets = ", ".join(f'"{name}" = %s' for name in attempt_cols)
+    return [(f'rr AS (UPDATE "{refund_t}" SET {sets} WHERE id = %s)', [*cols.values(), refund_id]),
+            (f'ra AS (UPDATE "{attempt_t}" SET {attempt_sets} WHERE refund_id = %s AND number = %s)',
+             [*attempt_cols.values(), refund_id, number])]
+
+
+def _record_pg(refund_id: int, number: int, cols: dict, attempt_cols: dict, entry: dict | None) -> None:
+    """PostgreSQL: the refund's new state, the attempt's outcome and (settled) its ledger entry in ONE
+    statement."""
+    parts = _record_ctes(refund_id, number, cols, attempt_cols)
+    if entry is not None:
+        ledger_post_with(parts, **entry)
+        return
     with connection.cursor() as cursor:
-        cursor.execute(
-            f'WITH r AS (UPDATE "{refund_t}" SET {sets} WHERE id = %s) '
-            f'UPDATE "{attempt_t}" SET {attempt_sets} WHERE refund_id = %s AND number = %s',
-            [*cols.values(), refund_id, *attempt_cols.values(), refund_id, number])
+        cursor.execute("WITH " + ", ".join(sql for sql, _ in parts) + " SELECT 1",
+                       [p for _, params in parts for p in params])
 
 
-def _settle(order: Order, refund: Refund, result: GatewayRefund, now: datetime) -> dict:
+def _settle(order: Order, refund: Refund, result: GatewayRefund, now: datetime, deferred: list) -> dict:
     amount = minor_to_money(refund.amount_minor, refund.currency)
     common = {"order_id": order.pk, "store_id": order.store_id, "refund_id": refund.pk, "amount": amount}
     status = RefundStatus(result.status)
     cols: dict = {"gateway_ref": result.ref, "state": status.value}
     if status == RefundStatus.SUCCEEDED:
-        post_refund_settle(**common, funding=funding_account(refund.method), memo=f"arn {result.arn}")
+        if connection.vendor == "postgresql":  # posted with the state change, in one statement (_record_pg)
+            deferred.append({"kind": EntryKind.REFUND_SETTLE, "order_id": order.pk, "store_id": order.store_id,
+                             "refund_id": refund.pk, "memo": f"arn {result.arn}",
+                             "postings": refund_settle_postings(amount, funding_account(refund.method))})
+        else:
+            post_refund_settle(**common, funding=funding_account(refund.method), memo=f"arn {result.arn}")
         cols.update(arn=result.arn, settled_at=now, next_attempt_at=None, last_error="")
     elif status in (RefundStatus.FAILED, RefundStatus.CANCELED):
         post_refund_fail(**common, memo=result.failure_reason or status.value)
@@ -325,6 +341,7 @@ def refund_process(*, refund_id: int, now: datetime | None = None, force: bool =
         order = Order(pk=refund.order_id, store_id=store_id)
         current = _lock_refund(refund.pk)
         attempt_cols = {"finished_at": now}
+        deferred: list = []
         if current.state != Refund.State.PENDING:
             RefundAttempt.objects.filter(refund=refund, number=number).update(outcome="superseded", **attempt_cols)
             return current
@@ -339,14 +356,14 @@ def refund_process(*, refund_id: int, now: datetime | None = None, force: bool =
                 cols.update(state=Refund.State.FAILED, next_attempt_at=None, flagged_at=now)
             outcome = error.code
         else:
-            cols = _settle(order, current, result, now)
+            cols = _settle(order, current, result, now, deferred)
             outcome = result.status
         if cols.get("state", current.state) in OPEN_STATES and current.expected_by < now.date():
             cols["flagged_at"] = current.flagged_at or now  # late: staff look, the buyer sees "delayed"
         cols["updated_at"] = now
         attempt_cols.update(outcome=outcome, error=str(error or "")[:240])
         if connection.vendor == "postgresql":
-            _record_pg(refund.pk, number, cols, attempt_cols)
+            _record_pg(refund.pk, number, cols, attempt_cols, deferred[0] if deferred else None)
         else:
             Refund.objects.filter(pk=refund.pk).update(**cols)
             RefundAttempt.objects.filter(refund=refund, number=number).update(**attempt_cols)
