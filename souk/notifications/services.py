@@ -116,7 +116,7 @@ def notify_many(notes: list[Note], *, tasks: list | None = None) -> None:
     INSERT per table, one look-up of the webhook endpoints).
 
     With `tasks` (a list), the delivery tasks are appended to it as `(task, args)` for the caller
-    to write inside its own transaction (`souk.notifications.tasks.enqueue_together`, one INSERT
+    to write inside its own transaction (`souk.core.tasks.enqueue_together`, one INSERT
     with its other tasks); without, they are enqueued after commit, as `notify` does.
     """
     now = timezone.now()

@@ -334,7 +334,7 @@ def cancel_locked(*, order: Order, actor, actor_role: str, reason: Reason, note:
                     refund=refund, auto=auto, request=request, tasks=tasks)
     # The refund's processing and the notifications' delivery: task rows in THIS transaction (one
     # INSERT), visible to the worker once it commits; the refunds and outbox sweeps are the net.
-    from souk.notifications.tasks import enqueue_together
+    from souk.core.tasks import enqueue_together
 
     enqueue_together(tasks)
     return cancellation, refund

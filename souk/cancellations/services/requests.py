@@ -83,7 +83,7 @@ def order_cancel_by_buyer(*, buyer, order_id: int, reason: str, note: str = "", 
                    data={"reason": chosen.code, "fault": chosen.fault.value, "note": note, "lines": request_lines,
                          "request_id": request.pk, "respond_by": request.respond_by.isoformat()})
         from souk.cancellations.tasks import auto_approve_request
-        from souk.notifications.tasks import enqueue_together
+        from souk.core.tasks import enqueue_together
 
         tasks: list = [(auto_approve_request.using(run_after=request.respond_by), (request.pk,))]
         notify.tell(kind="cancellation_requested", recipients=[order.store.owner], order=order, actor=buyer,
