@@ -17,6 +17,7 @@ from souk.core.errors import ErrorCollector, NotFound
 from souk.orders import events
 from souk.orders.cart import cart_add, cart_remove, cart_update
 from souk.orders.checkout import CheckoutLine, checkout, checkout_cart
+from souk.orders.locking import LOCK_FILTERS, lock_order_sql
 from souk.orders.models import Order
 from souk.orders.status import Action, Status, TransitionNotAllowed, next_status
 
@@ -26,14 +27,19 @@ __all__ = ["CheckoutLine", "cart_add", "cart_remove", "cart_update", "checkout",
 TRACKING_RE = re.compile(r"^[A-Za-z0-9-]+$")
 
 
-def lock_order(*, order_id: int, **filters: Any) -> Order:
-    """The order row, locked (`SELECT ... FOR UPDATE`) until the surrounding transaction ends.
+def lock_order(*, order_id: int, parties: bool = False, **filters: Any) -> Order:
+    """The order row, locked (`SELECT ... FOR UPDATE`) until the surrounding transaction ends,
+    with its store loaded (and, with `parties`, the buyer and the store's owner).
 
     `filters` express who may see it (`buyer=user`, `store__owner=user`): an order that
     exists but is not visible with them is NotFound, exactly like one that does not exist.
-    Call inside `transaction.atomic()`.
+    Call inside `transaction.atomic()`. One precompiled statement for those filters
+    (souk.orders.locking); any other filter goes through the ORM.
     """
-    order = (Order.objects.select_for_update(of=("self",)).select_related("store")
+    if set(filters) <= set(LOCK_FILTERS):
+        return lock_order_sql(order_id=order_id, parties=parties, **filters)
+    related = ("store", "buyer", "store__owner") if parties else ("store",)
+    order = (Order.objects.select_for_update(of=("self",)).select_related(*related)
              .filter(pk=order_id, **filters).first())
     if order is None:
         raise NotFound("Order not found.", code="order_not_found")

@@ -25,7 +25,7 @@ from souk.core.money import format_money
 from souk.ledger import rows
 from souk.ledger.chart import Account
 from souk.orders.models import Order, OrderLine
-from souk.orders.services import transition
+from souk.orders.services import lock_order, transition
 from souk.orders.status import PAID, Action, Status
 from souk.payments.models import Payment, Refund
 from souk.payments.services import RefundLine, refund_create
@@ -84,9 +84,9 @@ def held_minor(order: Order) -> int:
 def lock_order_with_parties(*, order_id: int, with_held: bool = True, **filters: Any) -> tuple[Order, int | None]:
     """`orders.services.lock_order` (`SELECT ... FOR UPDATE` of the order row; NotFound when not
     visible with `filters`), with the store, its owner and the buyer (the people told) in the same
-    statement, built once per process (`souk.ledger.rows.lock_order`); then the money held
+    statement (`lock_order(parties=True)`); then the money held
     (`held_minor`), read AFTER the lock so that it includes what the previous holder committed."""
-    order = rows.lock_order(order_id=order_id, parties=True, **filters)
+    order = lock_order(order_id=order_id, parties=True, **filters)
     return order, (held_minor(order) if with_held else None)
 
 

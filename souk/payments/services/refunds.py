@@ -165,8 +165,7 @@ def refund_create(*, order_id: int, reason: str, actor, idempotency_key: str, am
     now = now or timezone.now()
     with transaction.atomic():
         filters = order_filters or {}
-        order = (rows.lock_order(order_id=order_id, **filters) if set(filters) <= {"buyer", "store__owner"}
-                 else lock_order(order_id=order_id, **filters))
+        order = lock_order(order_id=order_id, **filters)
         existing_id, payment_id, payment_method, held = _reads_after_lock(order, idempotency_key)
         wanted_lines = [{"line_id": i.line_id, "quantity": i.quantity} for i in lines or []]
         existing = Refund.objects.filter(pk=existing_id).first() if existing_id is not None else None
