@@ -31,6 +31,7 @@ class Reason:
     chosen_by: frozenset[Actor]
     note_required: bool = False
     restock: bool = True  # put the units back on sale when cancelled
+    sold_out: bool = False  # the seller has none left: the cancelled lines' listings drop to 0 in stock
 
     def as_dict(self) -> dict:
         return {"code": self.code, "label": self.label, "fault": self.fault.value,
@@ -51,7 +52,8 @@ REASONS: tuple[Reason, ...] = (
     Reason("payment_problem", "I had a problem with the payment", Fault.BUYER, frozenset({_B})),
     Reason("other", "Other (please tell us why)", Fault.BUYER, frozenset({_B}), note_required=True),
     # Seller and platform reasons: the five causes of most cancelled shipments, and deadlines.
-    Reason("out_of_stock", "Out of stock", Fault.SELLER, frozenset({_S, _T}), restock=False),
+    Reason("out_of_stock", "Out of stock", Fault.SELLER, frozenset({_S, _T}), restock=False,
+           sold_out=True),
     Reason("quality_control_failure", "Failed quality control", Fault.PLATFORM, frozenset({_T}),
            restock=False),
     Reason("customs_restriction", "Customs or import rules of the destination forbid it", Fault.PLATFORM,

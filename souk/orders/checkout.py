@@ -34,6 +34,7 @@ from django_countries import countries
 
 from souk.accounts.models import Address
 from souk.catalog.models import Product, ProductSpec, ShippingOption
+from souk.catalog.stock import stock_reserve
 from souk.core.errors import Conflict, ErrorCollector, FieldError, NotFound, ValidationFailed
 from souk.orders.models import CartItem, Order, OrderEvent, OrderLine
 from souk.orders.status import Status
@@ -320,29 +321,6 @@ def _load_options(option_ids: list[int], country: str) -> dict[int, tuple]:
     return {row[0]: row for row in rows}
 
 
-def _reserve_stock(wanted: list[tuple[int, int]]) -> set[int]:
-    """Take `q` units of every (product id, q) in ONE guarded UPDATE; return the ids that had enough.
-
-    `stock >= q` is re-checked on the row as it is when the UPDATE gets it (PostgreSQL
-    re-evaluates the WHERE after waiting for a concurrent writer), so stock never goes
-    below zero whatever the concurrency; the CHECK constraint is the last line of defence.
-    """
-    table = connection.ops.quote_name(Product._meta.db_table)
-    params: list[int] = [x for pair in wanted for x in pair]
-    if connection.vendor == "postgresql":
-        values = ", ".join(["(%s::bigint, %s::integer)"] * len(wanted))
-        sql = (f"UPDATE {table} AS p SET stock = p.stock - v.q FROM (VALUES {values}) AS v(id, q) "
-               f"WHERE p.id = v.id AND p.stock >= v.q RETURNING p.id")
-    else:
-        values = ", ".join(["(%s, %s)"] * len(wanted))
-        sql = (f"UPDATE {table} SET stock = stock - v.q "
-               f"FROM (SELECT column1 AS id, column2 AS q FROM (VALUES {values})) AS v "
-               f"WHERE {table}.id = v.id AND {table}.stock >= v.q RETURNING {table}.id")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {row[0] for row in cursor.fetchall()}
-
-
 def _place(*, buyer, address_id: int, lines: list[CheckoutLine], choice: dict[int, int],
            now: datetime) -> list[Order]:
     """The locked path: products locked in id order, so what it reads is what it writes."""
@@ -362,7 +340,7 @@ def _place(*, buyer, address_id: int, lines: list[CheckoutLine], choice: dict[in
     short = _short(lines, products)
     if short:
         raise _out_of_stock(lines, short)
-    reserved = _reserve_stock(sorted((line.product_id, line.quantity) for line in lines))
+    reserved = stock_reserve(sorted((line.product_id, line.quantity) for line in lines))
     if len(reserved) != len(lines):  # only when the rows were not locked (never on PostgreSQL)
         raise _out_of_stock(lines, {p: (products[p][P_TITLE], 0) for p in ids if p not in reserved})
 

@@ -302,3 +302,14 @@ def estimated_delivery(order: Order) -> tuple[datetime, datetime]:
     """When the parcel should arrive: from shipment if shipped, else from now-ish (payment + handling)."""
     start = order.shipped_at or (order.paid_at or order.created_at) + timedelta(days=order.handling_days)
     return start + timedelta(days=order.delivery_min_days), start + timedelta(days=order.delivery_max_days)
+
+
+def product_quantities(order_ids: list[int]) -> dict[int, int]:
+    """Units bought per product across these orders' lines ({product id: units}; lines of deleted
+    products left out): what goes back on sale when unpaid orders close. One aggregate query."""
+    from django.db.models import Sum
+
+    from souk.orders.models import OrderLine
+
+    return dict(OrderLine.objects.filter(order_id__in=order_ids, product_id__isnull=False)
+                .values("product_id").annotate(q=Sum("quantity")).values_list("product_id", "q"))

@@ -20,6 +20,7 @@ from souk.cancellations.conf import setting
 from souk.cancellations.models import Cancellation, CancellationRequest
 from souk.cancellations.policy import Decision, OrderSnapshot, Outcome, decide_cancellation
 from souk.cancellations.reasons import Actor, Reason
+from souk.catalog.stock import stock_release, stock_zero
 from souk.core.errors import Conflict, ErrorCollector
 from souk.core.money import format_money
 from souk.ledger import rows
@@ -196,36 +197,6 @@ def lines_refund_minor(order: Order, states: list[LineState], lines: list[dict])
     return prorate_refund(line_amounts=after, **kw) - prorate_refund(line_amounts=before, **kw)
 
 
-def restock(quantities: dict[int, int]) -> None:
-    """Put units back on sale: ONE set-based UPDATE over every product."""
-    quantities = {pid: q for pid, q in quantities.items() if pid is not None and q > 0}
-    if not quantities:
-        return
-    from souk.catalog.models import Product
-
-    table = connection.ops.quote_name(Product._meta.db_table)
-    params: list[int] = [x for pair in quantities.items() for x in pair]
-    if connection.vendor == "postgresql":
-        values = ", ".join(["(%s::bigint, %s::integer)"] * len(quantities))
-        sql = (f"UPDATE {table} AS p SET stock = p.stock + v.q FROM (VALUES {values}) AS v(id, q) "
-               f"WHERE p.id = v.id")
-    else:
-        values = ", ".join(["(%s, %s)"] * len(quantities))
-        sql = (f"UPDATE {table} SET stock = stock + v.q "
-               f"FROM (SELECT column1 AS id, column2 AS q FROM (VALUES {values})) AS v WHERE {table}.id = v.id")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
-def enqueue_refund(refund: Refund | None) -> None:
-    """The gateway call runs in the worker: the task row is written in this transaction, so the
-    worker sees it only once the cancellation committed (payments' `refunds_due` sweep is the net)."""
-    if refund is not None and refund.state == Refund.State.PENDING:
-        from souk.payments.tasks import process_refund
-
-        process_refund.enqueue(refund.pk)
-
-
 def void_authorisations(order_ids: list[int]) -> None:
     """Authorisations of orders cancelled before capture are released by payments (`payment_verify`
     voids the hold of a cancelled order; its review sweep does the same if this task is lost)."""
@@ -299,7 +270,10 @@ def cancel_locked(*, order: Order, actor, actor_role: str, reason: Reason, note:
         for s, n in cancelled:
             if s.product_id is not None:
                 quantities[s.product_id] = quantities.get(s.product_id, 0) + n
-        restock(quantities)
+        stock_release(quantities)
+    if reason.sold_out:
+        # The seller ran out: the listing must not sell the same units again until they restock.
+        stock_zero(s.product_id for s, n in cancelled if n)
     refund = None
     tasks: list = []
     if held > 0:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from souk.cancellations import notify
@@ -21,8 +21,10 @@ from souk.cancellations.models import Cancellation, CancellationRequest
 from souk.cancellations.reasons import get_reason
 from souk.cancellations.services.core import cancel_locked, void_authorisations
 from souk.cancellations.services.requests import approve_locked
+from souk.catalog.stock import stock_release
 from souk.core.errors import DomainError
-from souk.orders.models import Order, OrderEvent, OrderLine
+from souk.orders.models import Order, OrderEvent
+from souk.orders.selectors import product_quantities
 from souk.orders.status import Status
 
 logger = logging.getLogger("souk.cancellations.timers")
@@ -59,7 +61,7 @@ def expire_unpaid_orders(*, limit: int | None = None, now: datetime | None = Non
             OrderEvent(order_id=pk, kind="cancel", actor_role="system", from_status=Status.AWAITING_PAYMENT,
                        to_status=Status.CANCELLED, message=f"Cancelled by Souk: {reason.label}.", data=data,
                        created_at=now) for pk in ids])
-        _restock_orders(ids)
+        stock_release(product_quantities(ids))
         Cancellation.objects.bulk_create([
             Cancellation(order_id=pk, store_id=store_id, lines=[], whole_order=True, actor_role="system",
                          reason=reason.code, fault=reason.fault.value, restocked=True, created_at=now)
@@ -96,23 +98,6 @@ def notify_cancellations(*, limit: int | None = None) -> int:
                             data={"reason": fact.reason, "cancellation_id": fact.pk})
         Cancellation.objects.filter(pk__in=[f.pk for f in facts]).update(notified_at=now)
     return len(facts)
-
-
-def _restock_orders(order_ids: list[int]) -> None:
-    """Every line of these (unpaid, never partly cancelled) orders back on sale: ONE UPDATE."""
-    from souk.catalog.models import Product
-
-    product = connection.ops.quote_name(Product._meta.db_table)
-    line = connection.ops.quote_name(OrderLine._meta.db_table)
-    marks = ", ".join(["%s"] * len(order_ids))
-    lines = (f"SELECT product_id AS id, SUM(quantity) AS q FROM {line} WHERE order_id IN ({marks}) "
-             f"AND product_id IS NOT NULL GROUP BY product_id")
-    if connection.vendor == "postgresql":
-        sql = f"UPDATE {product} AS p SET stock = p.stock + v.q FROM ({lines}) AS v WHERE p.id = v.id"
-    else:
-        sql = f"UPDATE {product} SET stock = stock + v.q FROM ({lines}) AS v WHERE {product}.id = v.id"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, order_ids)
 
 
 def _each(orders, handle) -> int:

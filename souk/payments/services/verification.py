@@ -20,13 +20,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
-from souk.catalog.models import Product
+from souk.catalog.stock import stock_release
 from souk.core.errors import Conflict
 from souk.core.money import minor_to_money
-from souk.orders.models import Order, OrderLine
+from souk.orders.models import Order
+from souk.orders.selectors import product_quantities
 from souk.orders.services import lock_order, transition
 from souk.orders.status import Action, Status
 from souk.payments.conf import setting
@@ -49,9 +50,7 @@ def _cancel_for_risk(order: Order, *, actor, actor_role: str, now: datetime, why
     """Cancel an order held in verification (caller holds its lock): stock goes back on sale."""
     transition(order=order, action=Action.CANCEL, actor=actor, actor_role=actor_role, now=now,
                message=why, data={"reason": "risk", "fault": "platform"})
-    for product_id, quantity in OrderLine.objects.filter(order_id=order.pk, product_id__isnull=False).values_list(
-            "product_id", "quantity"):
-        Product.objects.filter(pk=product_id).update(stock=F("stock") + quantity)
+    stock_release(product_quantities([order.pk]))
 
 
 def _void(payment: Payment, *, actor, actor_role: str, now: datetime, why: str) -> bool:
