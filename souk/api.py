@@ -128,6 +128,7 @@ def _register_routers() -> None:
     from souk.cancellations.api import router as cancellations_router
     from souk.catalog.api import router as catalog_router
     from souk.compliance.api import router as compliance_router
+    from souk.fulfilment.api import router as fulfilment_router
     from souk.messaging.api import router as messaging_router
     from souk.notifications.api import router as notifications_router
     from souk.orders.api import router as orders_router
@@ -137,6 +138,7 @@ def _register_routers() -> None:
     api.add_router("/", accounts_router)
     api.add_router("/", catalog_router)
     api.add_router("/", orders_router)
+    api.add_router("/", fulfilment_router)
     api.add_router("/", payments_router)
     api.add_router("/", cancellations_router)
     api.add_router("/", messaging_router)

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "souk.notifications",
     "souk.reputation",
     "souk.compliance",
+    "souk.fulfilment",
     "souk.web",
 ]
 

@@ -10,7 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("accounts/", include("souk.accounts.urls")),
-    path("", include("souk.catalog.urls")),
-    path("orders/", include("souk.orders.urls")),
+    path("", include("souk.web.urls_catalog")),
+    path("orders/", include("souk.web.urls_orders")),
     path("", include("souk.web.urls")),
 ]

@@ -14,7 +14,13 @@ class CancellationsConfig(AppConfig):
             expire_unpaid_orders,
             notify_cancellations,
         )
+        from souk.cancellations.tasks import schedule_ship_by
         from souk.core.sweeps import register_sweep
+        from souk.orders.clocks import on_clock
+
+        # The seller's ship-by clock runs whenever an order enters awaiting_shipment (docs/architecture.md).
+        on_clock("ship_by", "cancellations.ship_by_deadline",
+                 lambda order_id, at: schedule_ship_by(order_id=order_id, ship_by=at))
 
         every = setting("CANCELLATION_SWEEP_SECONDS")
         register_sweep("payment_window_expired", expire_unpaid_orders, every_seconds=every)

@@ -85,13 +85,6 @@ def get_order(request, number: str):
     return s.order_out(selectors.order_for_buyer(buyer=request.user, number=number))
 
 
-@router.post("/orders/{number}/confirm-receipt", response=s.OrderOut, summary="Confirm the parcel arrived")
-def confirm_receipt(request, number: str):
-    order_id = selectors.order_id_for(number=number, buyer=request.user)
-    services.order_confirm_receipt(buyer=request.user, order_id=order_id)
-    return s.order_out(selectors.order_for_buyer(buyer=request.user, order_id=order_id))
-
-
 # --- Seller's orders -------------------------------------------------------------------
 
 @router.get("/seller/orders", response=s.OrderListOut, summary="Your store's orders, newest first")
@@ -104,12 +97,3 @@ def seller_orders(request, params: Query[SellerOrderListParams]):
 @router.get("/seller/orders/{number}", response=s.OrderOut, summary="One order of your store")
 def seller_order(request, number: str):
     return s.order_out(selectors.order_for_seller(seller=request.user, number=number))
-
-
-@router.post("/seller/orders/{number}/ship", response=s.OrderOut,
-             summary="Mark shipped with carrier and tracking number")
-def ship_order(request, number: str, payload: s.ShipIn):
-    order_id = selectors.order_id_for(number=number, store__owner=request.user)
-    services.order_mark_shipped(seller=request.user, order_id=order_id, carrier=payload.carrier,
-                                tracking_number=payload.tracking_number)
-    return s.order_out(selectors.order_for_seller(seller=request.user, order_id=order_id))

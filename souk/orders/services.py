@@ -6,25 +6,23 @@ re-exported here so callers have one place to import writes from.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from souk.core.errors import ErrorCollector, NotFound
-from souk.orders import events
+from souk.core.errors import NotFound
+from souk.orders import clocks, events
 from souk.orders.cart import cart_add, cart_remove, cart_update
 from souk.orders.checkout import CheckoutLine, checkout, checkout_cart
+from souk.orders.clocks import STATUS_CLOCKS
 from souk.orders.locking import LOCK_FILTERS, lock_order_sql
 from souk.orders.models import Order
 from souk.orders.status import Action, Status, TransitionNotAllowed, next_status
 
 __all__ = ["CheckoutLine", "cart_add", "cart_remove", "cart_update", "checkout", "checkout_cart", "lock_order",
-           "order_confirm_receipt", "order_mark_shipped", "transition"]
-
-TRACKING_RE = re.compile(r"^[A-Za-z0-9-]+$")
+           "order_ship_locked", "transition"]
 
 
 def lock_order(*, order_id: int, parties: bool = False, **filters: Any) -> Order:
@@ -86,11 +84,9 @@ def transition(*, order: Order, action: Action, actor, actor_role: str, message:
             events.record(order_id=order.pk, kind=Action(action).value, actor_role=actor_role, actor=actor,
                           message=message, data=data, from_status=current.value, to_status=target.value,
                           now=now)
-            if "ship_by" in stamps and "ship_by" not in (changes or {}):
-                # The handling-time clock just started: its timer commits with this change.
-                from souk.cancellations.tasks import schedule_ship_by
-
-                schedule_ship_by(order_id=order.pk, ship_by=stamps["ship_by"])
+            column = STATUS_CLOCKS.get(target)
+            if column is not None:  # entering the status (re)starts its clock; the timer commits with it
+                clocks.start_clock(order.pk, column, cols[column] if column in cols else getattr(order, column))
     if updated != 1:  # raised outside the block so the caller's transaction stays usable
         raise TransitionNotAllowed(Action(action), current)
     order.status = target.value
@@ -100,58 +96,13 @@ def transition(*, order: Order, action: Action, actor, actor_role: str, message:
     return order
 
 
-def _clean_shipping(carrier: str, tracking_number: str) -> tuple[str, str]:
-    errors = ErrorCollector()
-    carrier = (carrier or "").strip()
-    tracking_number = (tracking_number or "").strip()
-    if not carrier:
-        errors.add("carrier", "required", "Enter the carrier.")
-    elif len(carrier) > 80:
-        errors.add("carrier", "too_long", "The carrier name must be at most 80 characters.")
-    if not tracking_number:
-        errors.add("tracking_number", "required", "Enter the tracking number.")
-    elif len(tracking_number) > 80:
-        errors.add("tracking_number", "too_long", "The tracking number must be at most 80 characters.")
-    elif not TRACKING_RE.match(tracking_number):
-        errors.add("tracking_number", "invalid_tracking_number",
-                   "A tracking number has only letters, digits and dashes.")
-    errors.raise_if_any()
-    return carrier, tracking_number
-
-
-@transaction.atomic
-def order_mark_shipped(*, seller, order_id: int, carrier: str, tracking_number: str,
-                       now: datetime | None = None) -> Order:
-    """The seller hands the parcel to a carrier: tracking recorded, buyer protection starts."""
-    carrier, tracking_number = _clean_shipping(carrier, tracking_number)
-    now = now or timezone.now()
-    order = lock_order(order_id=order_id, store__owner=seller)
-    if order.status == Status.AWAITING_CANCELLATION:
-        # Shipping is the seller's answer to the buyer's pending request: rejected as already shipped,
-        # with this tracking, in this transaction (never a request left open on a shipped order).
-        from souk.cancellations.services import cancellation_request_reject
-
-        cancellation_request_reject(seller=seller, order_id=order.pk, reason="already_shipped", carrier=carrier,
-                                    tracking_number=tracking_number, now=now)
-        return lock_order(order_id=order.pk)
-    order = transition(
-        order=order, action=Action.SHIP, actor=seller, actor_role="seller", now=now,
-        data={"carrier": carrier, "tracking_number": tracking_number},
+def order_ship_locked(*, order: Order, carrier: str, tracking_number: str, actor, actor_role: str = "seller",
+                      now: datetime, message: str = "", data: dict[str, Any] | None = None) -> Order:
+    """The parcel left with `carrier` (validated by `souk.orders.tracking.clean_tracking`): the SHIP
+    transition of the locked `order`, tracking recorded, buyer protection's clock started. The one
+    ship step, whether the seller ships or answers a cancellation request with "already shipped"."""
+    return transition(
+        order=order, action=Action.SHIP, actor=actor, actor_role=actor_role, now=now, message=message,
+        data={**(data or {}), "carrier": carrier, "tracking_number": tracking_number},
         changes={"tracking_carrier": carrier, "tracking_number": tracking_number,
                  "protection_ends_at": now + timedelta(days=order.protection_days)})
-    # When protection ends the worker completes the order and releases escrow (a sweep backs it up).
-    from souk.payments.tasks import schedule_protection_end
-
-    schedule_protection_end(order_id=order.pk, at=order.protection_ends_at)
-    return order
-
-
-@transaction.atomic
-def order_confirm_receipt(*, buyer, order_id: int, now: datetime | None = None) -> Order:
-    """The buyer says the parcel arrived: the order completes (escrow release follows)."""
-    order = lock_order(order_id=order_id, buyer=buyer)
-    order = transition(order=order, action=Action.CONFIRM_RECEIPT, actor=buyer, actor_role="buyer", now=now)
-    from souk.payments.tasks import release_escrow_after_commit
-
-    release_escrow_after_commit(order_id=order.pk)  # the seller is paid now, not at the next sweep
-    return order

@@ -8,6 +8,12 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         from souk.core.sweeps import register_sweep
+        from souk.orders.clocks import on_clock
+        from souk.payments.tasks import schedule_protection_end
+
+        # Buyer protection runs from shipment; when it ends, the order completes and escrow is released.
+        on_clock("protection_ends_at", "payments.end_protection",
+                 lambda order_id, at: schedule_protection_end(order_id=order_id, at=at))
         from souk.payments.conf import setting
         from souk.payments.idempotency import purge_expired_keys
         from souk.payments.services import (

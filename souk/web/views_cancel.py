@@ -16,8 +16,8 @@ from souk.compliance.selectors import out_of_stock_cancellation_preview
 from souk.core.errors import DomainError, NotFound, ValidationFailed
 from souk.core.money import format_money
 from souk.orders import selectors
-from souk.orders.views import render_buyer_order, render_seller_order
 from souk.web import order_page
+from souk.web.views_orders import render_buyer_order, render_seller_order
 
 
 def _errors(exc: DomainError) -> dict[str, str]:

@@ -28,8 +28,8 @@ from souk.compliance.services import (
 )
 from souk.core.errors import DomainError, NotFound, ValidationFailed
 from souk.orders import selectors
-from souk.orders.views import render_buyer_order, render_seller_order
 from souk.web.compliance_page import FIX_FIELDS
+from souk.web.views_orders import render_buyer_order, render_seller_order
 
 
 def _errors(exc: DomainError, prefix: str = "", general: str = "general") -> dict[str, str]:

@@ -13,8 +13,8 @@ from souk.core.errors import DomainError, NotFound
 from souk.messaging.services import message_send
 from souk.notifications.services import notification_mark_read
 from souk.orders import selectors
-from souk.orders.views import render_buyer_order, render_seller_order
 from souk.web import notifications_page
+from souk.web.views_orders import render_buyer_order, render_seller_order
 
 
 def _send(request: HttpRequest, number: str, *, visibility: dict, render_page, detail_url: str) -> HttpResponse:

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from souk.orders.services import order_confirm_receipt
+from souk.fulfilment.services import order_confirm_receipt
 from souk.reputation.services import review_create
 from souk.reputation.stats import rebuild_stats
 from tests.browser.conftest import log_in

@@ -23,8 +23,8 @@ from souk.cancellations.services import (
     order_cancel_by_buyer,
 )
 from souk.core.errors import DomainError
+from souk.fulfilment.services import order_mark_shipped
 from souk.orders.models import Order
-from souk.orders.services import order_mark_shipped
 from souk.payments.models import Refund
 from tests.ledger.audit import assert_audit_clean
 from tests.support import race

@@ -221,7 +221,7 @@ def test_a_carrier_event_opens_the_same_window(buyer, place_order):
 
 
 def test_a_problem_on_an_order_that_shipped_meanwhile_closes_without_cancelling(api, seller, place_order):
-    from souk.orders.services import order_mark_shipped
+    from souk.fulfilment.services import order_mark_shipped
 
     order = place_order()
     report(api, seller, order)

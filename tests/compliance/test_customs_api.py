@@ -8,9 +8,9 @@ from souk.cancellations.models import Cancellation
 from souk.compliance.models import CustomsRule
 from souk.compliance.services import check_checkout_lines
 from souk.core.errors import ValidationFailed
+from souk.fulfilment.services import order_mark_shipped
 from souk.notifications.models import Notification
 from souk.orders.checkout import CheckoutLine
-from souk.orders.services import order_mark_shipped
 from souk.payments.models import Refund
 from tests.compliance.conftest import fields
 from tests.factories import AddressFactory, UserFactory

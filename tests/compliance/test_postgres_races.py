@@ -28,8 +28,8 @@ from souk.compliance.services import (
     protection_extend,
 )
 from souk.core.errors import Conflict
+from souk.fulfilment.services import order_mark_shipped
 from souk.orders.models import Order
-from souk.orders.services import order_mark_shipped
 from souk.payments.models import Refund
 from tests.compliance.test_address_problems import NEW_ADDRESS
 from tests.ledger.audit import assert_audit_clean

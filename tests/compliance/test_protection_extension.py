@@ -7,9 +7,9 @@ from datetime import timedelta
 from django.utils import timezone
 
 from souk.compliance.models import ProtectionExtension
+from souk.fulfilment.services import order_mark_shipped
 from souk.notifications.models import Notification
 from souk.orders.models import Order, OrderEvent
-from souk.orders.services import order_mark_shipped
 from souk.payments.services import protection_ended_due
 from tests.compliance.conftest import fields
 

@@ -8,9 +8,9 @@ from souk.cancellations.models import Cancellation
 from souk.catalog.models import Product
 from souk.compliance.models import QualityFlag
 from souk.compliance.selectors import store_quality_record
+from souk.fulfilment.services import order_mark_shipped
 from souk.notifications.models import Notification
 from souk.orders.checkout import CheckoutLine, checkout
-from souk.orders.services import order_mark_shipped
 from souk.payments.models import Refund
 from tests.compliance.conftest import fields
 from tests.ledger.audit import assert_audit_clean

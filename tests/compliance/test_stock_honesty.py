@@ -87,6 +87,7 @@ def test_out_of_stock_preview_shows_the_rate_now_and_after(api, seller, staff, b
     now = timezone.now()
     seller_cancelled = place_order()
     order_cancel_by_seller(seller=seller, order_id=seller_cancelled.pk, reason="out_of_stock")
+    Product.objects.filter(store__owner=seller).update(stock=50)  # the listing showed 0: the seller restocks
     platform_cancelled = place_order()
     order_cancel_by_staff(staff=staff, order_id=platform_cancelled.pk, reason="customs_restriction")
     target = place_order()
@@ -94,6 +95,7 @@ def test_out_of_stock_preview_shows_the_rate_now_and_after(api, seller, staff, b
     place_order(paid=False)                                 # unpaid: not an order the seller could fulfil
     old = place_order()                                     # placed 91 days ago: outside the window
     order_cancel_by_seller(seller=seller, order_id=old.pk, reason="out_of_stock")
+    Product.objects.filter(store__owner=seller).update(stock=50)
     Order.objects.filter(pk=old.pk).update(created_at=now - timedelta(days=91))
     edge = place_order()                                    # 89 days ago: inside
     Order.objects.filter(pk=edge.pk).update(created_at=now - timedelta(days=89))

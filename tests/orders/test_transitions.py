@@ -9,9 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from souk.core.errors import NotFound, ValidationFailed
+from souk.fulfilment.services import order_confirm_receipt, order_mark_shipped
 from souk.orders import events
 from souk.orders.models import Order
-from souk.orders.services import lock_order, order_confirm_receipt, order_mark_shipped, transition
+from souk.orders.services import lock_order, transition
 from souk.orders.status import Action, TransitionNotAllowed
 from tests.orders.conftest import pay, place
 

@@ -9,10 +9,10 @@ from django.utils import timezone
 from moneyed import Money
 
 from souk.core.errors import Conflict, NotFound, ValidationFailed
+from souk.fulfilment.services import order_confirm_receipt, order_mark_shipped
 from souk.ledger.chart import Account
 from souk.ledger.selectors import account_balance, order_money
 from souk.orders.models import OrderEvent
-from souk.orders.services import order_confirm_receipt, order_mark_shipped
 from souk.orders.status import Status
 from souk.payments.models import Payment, Refund, RefundAttempt
 from souk.payments.services import (

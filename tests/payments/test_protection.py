@@ -11,9 +11,9 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from moneyed import Money
 
+from souk.fulfilment.services import order_confirm_receipt, order_mark_shipped
 from souk.ledger.selectors import order_money
 from souk.orders.models import Order, OrderEvent
-from souk.orders.services import order_confirm_receipt, order_mark_shipped
 from souk.orders.status import Status
 from souk.payments.services import order_pay, protection_ended_due, refund_create
 from souk.payments.services.protection import order_protection_end

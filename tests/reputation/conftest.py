@@ -5,8 +5,9 @@ from datetime import UTC, datetime
 import pytest
 from django.db import transaction
 
+from souk.fulfilment.services import order_confirm_receipt, order_mark_shipped
 from souk.orders.checkout import CheckoutLine, checkout
-from souk.orders.services import lock_order, order_confirm_receipt, order_mark_shipped, transition
+from souk.orders.services import lock_order, transition
 from souk.orders.status import Action
 from souk.reputation.stats import rollup_events
 from tests.factories import (
@@ -67,6 +68,15 @@ def completed_order(buyer, product, *, completed_at: datetime):
     pay(order, at=completed_at - timedelta(days=6))
     ship(order, at=completed_at - timedelta(days=5))
     return complete(order, at=completed_at)
+
+
+def ran_out(order, *, at: datetime):
+    """The seller cancels `order` for "out of stock" (the listing drops to 0), then restocks it."""
+    from souk.cancellations.services import order_cancel_by_seller
+    from souk.catalog.models import Product
+
+    order_cancel_by_seller(seller=order.store.owner, order_id=order.pk, reason="out_of_stock", now=at)
+    Product.objects.filter(store_id=order.store_id).update(stock=10_000)
 
 
 def roll_up(now: datetime = NOW) -> int:

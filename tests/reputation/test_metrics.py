@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.test import Client
 
-from souk.cancellations.services import order_cancel_by_seller, order_cancel_by_staff
+from souk.cancellations.services import order_cancel_by_staff
 from souk.orders.events import record
 from souk.orders.models import Order
 from souk.payments.models import Payment, Refund
@@ -21,7 +21,7 @@ from souk.reputation.selectors import seller_card, store_metrics
 from souk.reputation.services import review_create
 from souk.reputation.stats import rebuild_stats, rollup_events
 from tests.factories import UserFactory
-from tests.reputation.conftest import NOW, completed_order, pay, place, roll_up, ship
+from tests.reputation.conftest import NOW, completed_order, pay, place, ran_out, roll_up, ship
 
 DAY = timedelta(days=1)
 
@@ -63,7 +63,6 @@ def test_no_ratings_means_no_percentage_rather_than_zero(shop):
 def cancellation_history(customer, shop):
     """Six orders around the 90-day edge (2026-04-16 12:00 is exactly 90 days before NOW)."""
     store, product = shop
-    seller = store.owner
     staff = UserFactory(is_staff=True)
 
     def paid(at):
@@ -73,15 +72,15 @@ def cancellation_history(customer, shop):
 
     exactly_90 = NOW - timedelta(days=90)
     o1 = paid(exactly_90)                                                   # in, seller-fault cancelled
-    order_cancel_by_seller(seller=seller, order_id=o1.pk, reason="out_of_stock", now=exactly_90 + DAY)
+    ran_out(o1, at=exactly_90 + DAY)
     o2 = paid(datetime(2026, 4, 15, 23, 59, 59, tzinfo=UTC))                # out (91st day back)
-    order_cancel_by_seller(seller=seller, order_id=o2.pk, reason="out_of_stock", now=NOW - timedelta(days=80))
+    ran_out(o2, at=NOW - timedelta(days=80))
     ship(paid(NOW - 10 * DAY), at=NOW - 9 * DAY)                            # in, shipped
     o4 = paid(NOW - 5 * DAY)                                                # in, platform-fault cancelled
     order_cancel_by_staff(staff=staff, order_id=o4.pk, reason="risk", now=NOW - 4 * DAY)
     place(customer, product, at=NOW - 3 * DAY)                              # never paid: not counted
     o6 = paid(NOW - DAY)                                                    # in, seller-fault cancelled
-    order_cancel_by_seller(seller=seller, order_id=o6.pk, reason="out_of_stock", now=NOW)
+    ran_out(o6, at=NOW)
     return store
 
 
@@ -114,7 +113,7 @@ def test_on_time_shipping_counts_orders_whose_ship_by_has_passed_or_that_shipped
     ship(paid(NOW - 20 * DAY), at=NOW - 17 * DAY)        # due NOW-15d, shipped on time
     ship(paid(NOW - 20 * DAY), at=NOW - 14 * DAY)        # due NOW-15d, shipped a day late
     cancelled = paid(NOW - 20 * DAY)                    # cancelled before its ship-by: not counted
-    order_cancel_by_seller(seller=store.owner, order_id=cancelled.pk, reason="out_of_stock", now=NOW - 16 * DAY)
+    ran_out(cancelled, at=NOW - 16 * DAY)
     paid(NOW - 10 * DAY)                                # due NOW-5d, still not shipped: late
     paid(NOW - 2 * DAY)                                 # due NOW+3d, not shipped yet: not counted yet
     roll_up()
@@ -266,7 +265,7 @@ def test_a_late_event_on_an_old_order_recomputes_only_its_days(customer, shop):
     new = place(customer, product, at=NOW - DAY)
     pay(new, at=NOW - DAY)
     roll_up()
-    order_cancel_by_seller(seller=store.owner, order_id=old.pk, reason="out_of_stock", now=NOW - 78 * DAY)
+    ran_out(old, at=NOW - 78 * DAY)
     roll_up()
     m = store_metrics(store_id=store.pk, now=NOW)
     assert (m.orders_paid, m.seller_fault_cancelled) == (2, 1)

@@ -97,7 +97,7 @@ def test_someone_elses_order_answers_404_and_nothing_is_written(done):
 
 @pytest.mark.parametrize("stage", ["awaiting_payment", "awaiting_shipment", "awaiting_delivery"])
 def test_an_order_not_yet_completed_cannot_be_reviewed(customer, shop, stage):
-    from souk.orders.services import order_mark_shipped
+    from souk.fulfilment.services import order_mark_shipped
 
     order = place(customer, shop[1], at=NOW)
     if stage != "awaiting_payment":

@@ -249,7 +249,7 @@ def test_every_form_on_every_page_carries_the_csrf_token(world, as_buyer, as_sel
     asked = world.order(paid=True)
     order_cancel_by_buyer(buyer=world.buyer, order_id=asked.pk, reason="changed_mind")
     done = world.order(shipped=True)
-    from souk.orders.services import order_confirm_receipt
+    from souk.fulfilment.services import order_confirm_receipt
 
     order_confirm_receipt(buyer=world.buyer, order_id=done.pk)
     staff = Client()
@@ -294,7 +294,7 @@ def test_opening_a_notification_marks_it_read_and_goes_to_that_side_of_the_order
 
 
 def test_a_completed_order_can_be_reviewed_once_from_its_page(world, as_buyer):
-    from souk.orders.services import order_confirm_receipt
+    from souk.fulfilment.services import order_confirm_receipt
 
     order = world.order(shipped=True)
     url = reverse("orders:order_detail", args=[order.number])

@@ -214,12 +214,6 @@ def pause_ship_by(order: Order, request: CancellationRequest, now: datetime) -> 
     return {"ship_by": order.ship_by + max(timedelta(0), now - request.created_at)}
 
 
-def schedule_ship_by(order_id: int, ship_by: datetime | None) -> None:
-    from souk.cancellations.tasks import schedule_ship_by as schedule
-
-    schedule(order_id=order_id, ship_by=ship_by)
-
-
 ROLE_WORDS = {"buyer": "the buyer", "seller": "the seller", "staff": "Souk", "system": "Souk"}
 
 
@@ -259,7 +253,6 @@ def cancel_locked(*, order: Order, actor, actor_role: str, reason: Reason, note:
         # Partial: the rest of the order goes on (back to awaiting shipment after a request).
         transition(order=order, action=Action.RESUME, actor=actor, actor_role=actor_role, now=now,
                    message=message, data=data, changes=pause_ship_by(order, request, now) if request else None)
-        schedule_ship_by(order.pk, order.ship_by)
     if from_status == Status.AWAITING_CANCELLATION and request is None:
         # A seller/platform cancellation settles the buyer's pending request too.
         CancellationRequest.objects.filter(order=order, state=CancellationRequest.State.PENDING).update(

@@ -6,7 +6,6 @@ input), the order row locked, the policy re-decided under the lock.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -26,15 +25,13 @@ from souk.cancellations.services.core import (
     lines_refund_minor,
     lock_order_with_parties,
     pause_ship_by,
-    schedule_ship_by,
 )
 from souk.core.errors import Conflict, ErrorCollector, ValidationFailed
 from souk.ledger import rows
 from souk.orders.models import Order
-from souk.orders.services import lock_order, transition
+from souk.orders.services import lock_order, order_ship_locked, transition
 from souk.orders.status import Action, Status
-
-TRACKING_RE = re.compile(r"^[A-Za-z0-9-]+$")
+from souk.orders.tracking import clean_tracking
 
 
 def _lines_input(lines) -> list[dict] | None:
@@ -147,7 +144,6 @@ def cancellation_request_withdraw(*, buyer, order_id: int, now: datetime | None 
                    message="The buyer withdrew the cancellation request.",
                    data={"request_id": request.pk, "reason": request.reason, "withdrawn": True},
                    changes=pause_ship_by(order, request, now))
-        schedule_ship_by(order.pk, order.ship_by)
         notify.tell(kind="cancellation_withdrawn", recipients=[order.store.owner], order=order, actor=buyer,
                     title=f"Cancellation request withdrawn for order {order.number}",
                     body=f"The buyer withdrew the cancellation request for order {order.number}. "
@@ -191,17 +187,10 @@ def _check_reject(reason: str, note: str, carrier: str | None, tracking_number: 
         errors.add("note", "note_too_long", f"The note is too long: at most {NOTE_MAX_LENGTH} characters.")
     elif chosen is not None and chosen.note_required and not note:
         errors.add("note", "note_required", "Please tell the buyer why in the note.")
-    carrier, tracking_number = (carrier or "").strip(), (tracking_number or "").strip()
     if chosen is not None and chosen.needs_tracking:
-        if not carrier:
-            errors.add("carrier", "required", "Enter the carrier the parcel left with.")
-        elif len(carrier) > 80:
-            errors.add("carrier", "too_long", "The carrier name must be at most 80 characters.")
-        if not tracking_number:
-            errors.add("tracking_number", "required", "Enter the parcel's tracking number.")
-        elif len(tracking_number) > 80 or not TRACKING_RE.match(tracking_number):
-            errors.add("tracking_number", "invalid_tracking_number",
-                       "A tracking number has only letters, digits and dashes (at most 80).")
+        carrier, tracking_number = clean_tracking(errors, carrier, tracking_number)
+    else:
+        carrier, tracking_number = (carrier or "").strip(), (tracking_number or "").strip()
     errors.raise_if_any()
     return chosen, carrier, tracking_number
 
@@ -221,18 +210,12 @@ def cancellation_request_reject(*, seller, order_id: int, reason: str, note: str
         data = {"request_id": request.pk, "reason": request.reason, "reject_reason": chosen.code, "note": note}
         message = f"The seller rejected the cancellation request: {chosen.label}."
         if chosen.needs_tracking:
-            transition(order=order, action=Action.SHIP, actor=seller, actor_role="seller", now=now, message=message,
-                       data={**data, "carrier": carrier, "tracking_number": tracking_number},
-                       changes={"tracking_carrier": carrier, "tracking_number": tracking_number,
-                                "protection_ends_at": now + timedelta(days=order.protection_days)})
-            from souk.payments.tasks import schedule_protection_end
-
-            schedule_protection_end(order_id=order.pk, at=order.protection_ends_at)
+            order_ship_locked(order=order, carrier=carrier, tracking_number=tracking_number, actor=seller,
+                              now=now, message=message, data=data)
             extra = f" It shipped with {carrier}, tracking number {tracking_number}."
         else:
             transition(order=order, action=Action.RESUME, actor=seller, actor_role="seller", now=now,
                        message=message, data=data, changes=pause_ship_by(order, request, now))
-            schedule_ship_by(order.pk, order.ship_by)
             extra = " The order will ship as planned."
         notify.tell(kind="cancellation_rejected", recipients=[order.buyer], order=order, actor=seller,
                     title=f"Cancellation request rejected for order {order.number}",

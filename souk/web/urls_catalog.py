@@ -1,6 +1,6 @@
 from django.urls import path
 
-from souk.catalog import views
+from souk.web import views_catalog as views
 
 app_name = "catalog"
 urlpatterns = [

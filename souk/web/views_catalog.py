@@ -19,7 +19,9 @@ from django_countries import countries
 
 from souk.catalog import selectors, services
 from souk.catalog.models import Product, Store
+from souk.compliance.conf import setting as compliance_setting
 from souk.core.errors import DomainError, NotFound, ValidationFailed
+from souk.reputation.selectors import seller_card, store_metrics, store_reviews
 
 PAGE_SIZE = 24
 DIMENSION_FIELDS = ("length_mm", "width_mm", "height_mm", "weight_g")
@@ -81,8 +83,6 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
                       for q in selectors.shipping_quotes(store_id=product.store_id, country=country)]
         except ValidationFailed as exc:
             country_error = exc.message
-    from souk.compliance.conf import setting as compliance_setting  # compliance builds on the catalog
-    from souk.reputation.selectors import seller_card  # reputation builds on the catalog
 
     context = {
         "product": product, "store": product.store, "specs": list(product.specs.all()),
@@ -102,8 +102,6 @@ def store_detail(request: HttpRequest, slug: str) -> HttpResponse:
         store = selectors.store_detail(slug=slug)
     except NotFound:
         raise Http404("No such store.") from None
-    from souk.reputation.selectors import store_metrics, store_reviews
-
     page = _page_or_404(store=store.slug, cursor=request.GET.get("cursor"))
     context = {"store": store, "page": page, "next_url": _next_url({}, page.next_cursor if page else None),
                "metrics": store_metrics(store_id=store.pk), "reviews": store_reviews(store_id=store.pk, limit=5)}

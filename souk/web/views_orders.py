@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from souk.core.errors import DomainError, NotFound
+from souk.fulfilment import services as fulfilment
 from souk.orders import selectors, services
 from souk.orders.status import Status
 from souk.payments.services import GatewayUnavailable, PaymentDeclined, order_pay
@@ -210,7 +211,7 @@ def pay(request: HttpRequest, number: str) -> HttpResponse:
 def confirm_receipt(request: HttpRequest, number: str) -> HttpResponse:
     try:
         order_id = selectors.order_id_for(number=number, buyer=request.user)
-        services.order_confirm_receipt(buyer=request.user, order_id=order_id)
+        fulfilment.order_confirm_receipt(buyer=request.user, order_id=order_id)
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
@@ -273,7 +274,7 @@ def seller_order_detail(request: HttpRequest, number: str) -> HttpResponse:
         form = {"carrier": request.POST.get("carrier", ""), "tracking_number": request.POST.get("tracking_number", "")}
         try:
             order_id = selectors.order_id_for(number=number, store__owner=request.user)
-            services.order_mark_shipped(seller=request.user, order_id=order_id, **form)
+            fulfilment.order_mark_shipped(seller=request.user, order_id=order_id, **form)
         except NotFound:
             raise Http404 from None
         except DomainError as exc:

@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 
-from souk.orders import views
 from souk.web import views_cancel, views_compliance, views_messages
+from souk.web import views_orders as views
 
 app_name = "orders"
 NUMBER = r"(?P<number>[1-9][0-9]{15})"

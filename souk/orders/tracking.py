@@ -1,0 +1,38 @@
+"""The one validator of a parcel's carrier and tracking number (the order's tracking columns).
+
+Shipping an order and rejecting a cancellation request as "already shipped" both record
+tracking; both validate it here, so the same input gets the same error code everywhere:
+`required`, `too_long` (over 80 characters) or `invalid_tracking_number` (anything but letters,
+digits and dashes).
+"""
+
+from __future__ import annotations
+
+import re
+
+from souk.core.errors import ErrorCollector
+
+__all__ = ["CARRIER_MAX_LENGTH", "TRACKING_MAX_LENGTH", "clean_tracking"]
+
+CARRIER_MAX_LENGTH = 80
+TRACKING_MAX_LENGTH = 80
+TRACKING_RE = re.compile(r"^[A-Za-z0-9-]+$")
+
+
+def clean_tracking(errors: ErrorCollector, carrier: str | None, tracking_number: str | None) -> tuple[str, str]:
+    """The carrier and tracking number, stripped; each problem added to `errors` under its field."""
+    carrier = (carrier or "").strip()
+    tracking_number = (tracking_number or "").strip()
+    if not carrier:
+        errors.add("carrier", "required", "Enter the carrier the parcel left with.")
+    elif len(carrier) > CARRIER_MAX_LENGTH:
+        errors.add("carrier", "too_long", f"The carrier name must be at most {CARRIER_MAX_LENGTH} characters.")
+    if not tracking_number:
+        errors.add("tracking_number", "required", "Enter the parcel's tracking number.")
+    elif len(tracking_number) > TRACKING_MAX_LENGTH:
+        errors.add("tracking_number", "too_long",
+                   f"The tracking number must be at most {TRACKING_MAX_LENGTH} characters.")
+    elif not TRACKING_RE.match(tracking_number):
+        errors.add("tracking_number", "invalid_tracking_number",
+                   "A tracking number has only letters, digits and dashes.")
+    return carrier, tracking_number
