@@ -13,6 +13,7 @@ from enum import StrEnum
 from souk.cancellations.reasons import Actor, Reason, get_reason, reasons_for
 from souk.core.errors import ValidationFailed
 from souk.orders.status import Status
+from souk.payments.policy import lines_refund_minor
 
 NOTE_MAX_LENGTH = 500
 
@@ -29,8 +30,21 @@ class OrderSnapshot:
 
     status: Status
     total_minor: int
-    captured_minor: int = 0           # money actually taken (0 before payment or while only authorised)
+    held_minor: int = 0               # what escrow still holds for it (0 before capture), per the ledger
     respond_by: dt.datetime | None = None
+    subtotal_minor: int = 0
+    shipping_minor: int = 0
+    goods_before_minor: int = 0       # goods of the lines cancelled earlier
+    goods_minor: int | None = None    # goods of the lines to cancel now; None: everything left
+
+    def refund_minor(self) -> int:
+        """What cancelling pays back: everything held for the whole order; for some lines, their goods
+        and share of shipping by the one proration rule (never more than is held)."""
+        if self.goods_minor is None:
+            return self.held_minor
+        share = lines_refund_minor(before_minor=self.goods_before_minor, goods_minor=self.goods_minor,
+                                   subtotal_minor=self.subtotal_minor, shipping_minor=self.shipping_minor)
+        return min(share, self.held_minor)
 
 
 @dataclass(frozen=True)
@@ -80,8 +94,8 @@ def decide_cancellation(order: OrderSnapshot, actor: Actor | str, now: dt.dateti
 
     if status in (Status.AWAITING_PAYMENT, Status.PAYMENT_VERIFICATION):
         # Closes at once: any authorisation is voided; money captured for a payment still under
-        # verification (captured_minor) goes back in full.
-        return Decision(Outcome.CANCEL_NOW, refund_minor=order.captured_minor)
+        # verification (held in escrow) goes back in full.
+        return Decision(Outcome.CANCEL_NOW, refund_minor=order.held_minor)
 
     # Paid and not shipped.
     if actor is Actor.BUYER:
@@ -91,9 +105,10 @@ def decide_cancellation(order: OrderSnapshot, actor: Actor | str, now: dt.dateti
                        f"{_when(order.respond_by)}.",
                        "Wait for the seller's answer, or withdraw your request if you changed your mind. "
                        "If the seller does not answer in time, the cancellation is approved automatically.")
-        return Decision(Outcome.REQUEST_SELLER, refund_minor=order.captured_minor)
-    # Seller, staff and the system cancel a paid, unshipped order at once, with a full refund.
-    return Decision(Outcome.CANCEL_NOW, refund_minor=order.captured_minor)
+        return Decision(Outcome.REQUEST_SELLER, refund_minor=order.refund_minor())
+    # Seller, staff and the system cancel a paid, unshipped order at once (an approved request: the
+    # requested lines), refunding what the proration rule gives.
+    return Decision(Outcome.CANCEL_NOW, refund_minor=order.refund_minor())
 
 
 def check_reason(actor: Actor | str, code: str, note: str = "") -> Reason:
@@ -110,19 +125,3 @@ def check_reason(actor: Actor | str, code: str, note: str = "") -> Reason:
     if reason.note_required and not note.strip():
         raise ValidationFailed("Please tell us why in the note.", code="note_required", field="note")
     return reason
-
-
-def prorate_refund(*, line_amounts: list[tuple[int, int]], subtotal_minor: int, shipping_minor: int) -> int:
-    """The refund for part of an order: the chosen lines plus their share of shipping.
-
-    `line_amounts` is [(unit_price_minor, quantity_cancelled), ...]. Shipping is
-    shared in proportion to the subtotal and rounded down, so refunding every
-    part of an order never exceeds its total; cancelling everything refunds the
-    total exactly.
-    """
-    goods = sum(price * qty for price, qty in line_amounts)
-    if goods <= 0 or subtotal_minor <= 0:
-        return 0
-    if goods >= subtotal_minor:
-        return subtotal_minor + shipping_minor
-    return goods + (shipping_minor * goods) // subtotal_minor

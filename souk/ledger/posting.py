@@ -91,18 +91,16 @@ def ledger_post(*, kind: str, postings: list[Posting], order_id: int | None = No
     """Write one balanced journal entry (2 INSERTs: the entry, then all lines in one statement; ONE
     statement on PostgreSQL)."""
     kind, rows = _balanced_rows(kind, postings)
-    connection = transaction.get_connection()
-    if connection.vendor == "postgresql":
-        now = timezone.now()
-        sql, params = _post_sql(kind=kind, rows=rows, order_id=order_id, store_id=store_id, refund_id=refund_id,
-                                memo=memo[:240], now=now)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            entry_id = cursor.fetchone()[0]
-        return JournalEntry(pk=entry_id, kind=kind, order_id=order_id, store_id=store_id, refund_id=refund_id,
-                            memo=memo[:240], created_at=now)
+    post = _post_pg if transaction.get_connection().vendor == "postgresql" else _post_orm
+    return post(kind=kind, rows=rows, order_id=order_id, store_id=store_id, refund_id=refund_id, memo=memo[:240])
+
+
+def _post_orm(*, kind: str, rows: list[tuple[str, int, str]], order_id: int | None, store_id: int | None,
+              refund_id: int | None, memo: str) -> JournalEntry:
+    """The entry, then all its lines in one bulk INSERT: the path `_post_pg` must equal
+    (tests/ledger/test_statement_parity.py)."""
     entry = JournalEntry.objects.create(kind=kind, order_id=order_id, store_id=store_id, refund_id=refund_id,
-                                        memo=memo[:240])
+                                        memo=memo)
     JournalLine.objects.bulk_create([
         JournalLine(entry_id=entry.pk, account_id=code, order_id=order_id, store_id=store_id,
                     amount_minor=minor, currency=currency)
@@ -111,63 +109,30 @@ def ledger_post(*, kind: str, postings: list[Posting], order_id: int | None = No
     return entry
 
 
-def _post_sql(*, kind: str, rows: list[tuple[str, int, str]], order_id: int | None, store_id: int | None,
-              refund_id: int | None, memo: str, now, after: tuple[str, list] | None = None,
-              also: list[tuple[str, list]] | None = None) -> tuple[str, list]:
-    """PostgreSQL: the entry and all its lines in ONE statement (a data-modifying CTE). With `after`
-    (an `INSERT ... RETURNING id` and its parameters), that row is written first in the same
-    statement and the entry's `refund_id` is its id."""
-    entry_table, line_table = JournalEntry._meta.db_table, JournalLine._meta.db_table
-    values = ", ".join(["(%s, %s::bigint, %s)"] * len(rows))
-    refund = "(SELECT id FROM r)" if after else "%s"
-    sql = (f"WITH {'r AS (' + after[0] + '), ' if after else ''}"
-           f'e AS (INSERT INTO "{entry_table}" (kind, order_id, refund_id, store_id, memo, created_at) '
-           f"VALUES (%s, %s, {refund}, %s, %s, %s) RETURNING id), "
-           f'l AS (INSERT INTO "{line_table}" (entry_id, account_id, order_id, store_id, amount_minor, currency) '
-           f"SELECT e.id, v.a, %s::bigint, %s::bigint, v.m, v.c FROM e, (VALUES {values}) AS v(a, m, c))"
-           f"{''.join(', ' + cte for cte, _ in also or [])} "
-           f"SELECT {'(SELECT id FROM r), ' if after else ''}id FROM e")
-    params: list = [*(after[1] if after else []), kind, order_id, *([] if after else [refund_id]), store_id, memo,
-                    now, order_id, store_id]
-    for code, minor, currency in rows:
-        params += [code, minor, currency]
-    for _, more in also or []:
-        params += more
-    return sql, params
-
-
-def ledger_post_after(insert: tuple[str, list], *, kind: str, postings: list[Posting], order_id: int | None,
-                      store_id: int | None, memo: str = "") -> tuple[int, JournalEntry]:
-    """PostgreSQL only: write the row of `insert` (`INSERT ... RETURNING id`, e.g. a refund) and the
-    balanced entry about it (its id as the entry's `refund_id`) in ONE statement. Returns the row's
-    id and the entry. Same checks as `ledger_post`."""
-    kind, rows = _balanced_rows(kind, postings)
-    connection = transaction.get_connection()
-    if connection.vendor != "postgresql":
-        raise RuntimeError("ledger_post_after needs PostgreSQL (data-modifying CTEs)")
-    now = timezone.now()
-    sql, params = _post_sql(kind=kind, rows=rows, order_id=order_id, store_id=store_id, refund_id=None,
-                            memo=memo[:240], now=now, after=insert)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row_id, entry_id = cursor.fetchone()
-    return row_id, JournalEntry(pk=entry_id, kind=kind, order_id=order_id, store_id=store_id, refund_id=row_id,
-                                memo=memo[:240], created_at=now)
-
-
-def ledger_post_with(also: list[tuple[str, list]], *, kind: str, postings: list[Posting], order_id: int | None,
-                     store_id: int | None, refund_id: int | None, memo: str = "") -> JournalEntry:
-    """PostgreSQL only: `ledger_post` and the state change it records (`also`: data-modifying CTE parts
-    `name AS (UPDATE ...)` with their parameters) in ONE statement. Same checks as `ledger_post`."""
-    kind, rows = _balanced_rows(kind, postings)
-    connection = transaction.get_connection()
-    if connection.vendor != "postgresql":
-        raise RuntimeError("ledger_post_with needs PostgreSQL (data-modifying CTEs)")
+def _post_pg(*, kind: str, rows: list[tuple[str, int, str]], order_id: int | None, store_id: int | None,
+             refund_id: int | None, memo: str) -> JournalEntry:
+    """PostgreSQL: the entry and its lines in ONE statement, written once per shape."""
     now = timezone.now()
     sql, params = _post_sql(kind=kind, rows=rows, order_id=order_id, store_id=store_id, refund_id=refund_id,
-                            memo=memo[:240], now=now, also=also)
-    with connection.cursor() as cursor:
+                            memo=memo, now=now)
+    with transaction.get_connection().cursor() as cursor:
         cursor.execute(sql, params)
         entry_id = cursor.fetchone()[0]
     return JournalEntry(pk=entry_id, kind=kind, order_id=order_id, store_id=store_id, refund_id=refund_id,
-                        memo=memo[:240], created_at=now)
+                        memo=memo, created_at=now)
+
+
+def _post_sql(*, kind: str, rows: list[tuple[str, int, str]], order_id: int | None, store_id: int | None,
+              refund_id: int | None, memo: str, now) -> tuple[str, list]:
+    """PostgreSQL: the entry and all its lines in ONE statement (a data-modifying CTE)."""
+    entry_table, line_table = JournalEntry._meta.db_table, JournalLine._meta.db_table
+    values = ", ".join(["(%s, %s::bigint, %s)"] * len(rows))
+    sql = (f'WITH e AS (INSERT INTO "{entry_table}" (kind, order_id, refund_id, store_id, memo, created_at) '
+           f"VALUES (%s, %s, %s, %s, %s, %s) RETURNING id), "
+           f'l AS (INSERT INTO "{line_table}" (entry_id, account_id, order_id, store_id, amount_minor, currency) '
+           f"SELECT e.id, v.a, %s::bigint, %s::bigint, v.m, v.c FROM e, (VALUES {values}) AS v(a, m, c)) "
+           f"SELECT id FROM e")
+    params: list = [kind, order_id, refund_id, store_id, memo, now, order_id, store_id]
+    for code, minor, currency in rows:
+        params += [code, minor, currency]
+    return sql, params

@@ -13,7 +13,7 @@ from souk.core.money import minor_to_money
 from souk.ledger.chart import FUNDING_ACCOUNTS, Account, EntryKind
 from souk.ledger.models import JournalLine
 
-__all__ = ["OrderMoney", "account_balance", "order_money", "order_money_minor_expressions"]
+__all__ = ["OrderMoney", "account_balance", "order_held_minor", "order_money", "order_money_minor_expressions"]
 
 
 def account_balance(code: str, currency: str, *, order_id: int | None = None) -> Money:
@@ -23,6 +23,26 @@ def account_balance(code: str, currency: str, *, order_id: int | None = None) ->
         lines = lines.filter(order_id=order_id)
     total = lines.aggregate(total=Coalesce(Sum("amount_minor"), 0))["total"]
     return minor_to_money(total, currency)
+
+
+_HELD_SQL: dict[str, str] = {}
+
+
+def order_held_minor(order_id: int, currency: str) -> int:
+    """What the order still holds in escrow, in minor units (0 before payment and after release): THE
+    escrow selector every app asks (docs/money.md). One indexed SUM over the order's escrow lines,
+    with the statement written once per database (the ORM aggregate's compilation cost more than
+    running it on the refund and cancellation hot paths); `account_balance` is the ORM path it equals
+    (tests/ledger/test_selector_parity.py)."""
+    sql = _HELD_SQL.get(connection.vendor)
+    if sql is None:
+        table = connection.ops.quote_name(JournalLine._meta.db_table)
+        sql = _HELD_SQL[connection.vendor] = (
+            f"SELECT COALESCE(SUM(amount_minor), 0) FROM {table} "
+            f"WHERE order_id = %s AND account_id = %s AND currency = %s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [order_id, Account.ESCROW.value, currency])
+        return -int(cursor.fetchone()[0])  # escrow is credit-normal: held = -balance
 
 
 def _sum(condition: Q, negate: bool = True):

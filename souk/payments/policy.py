@@ -1,4 +1,4 @@
-"""Pure money rules: refund ETAs, retry backoff, commission, pro-rated shipping. No ORM."""
+"""Pure money rules: refund ETAs, retry backoff, commission, the one proration rule. No ORM."""
 
 from __future__ import annotations
 
@@ -36,8 +36,24 @@ def commission_minor(amount_minor: int) -> int:
     return (amount_minor * bps + 5000) // 10000
 
 
-def prorated_shipping_minor(*, refunded_subtotal: int, subtotal: int, shipping: int) -> int:
-    """Shipping refunded in proportion to the goods refunded (rounded down; all of it on a full refund)."""
-    if subtotal <= 0 or refunded_subtotal >= subtotal:
-        return shipping
-    return shipping * refunded_subtotal // subtotal
+def goods_refund_minor(*, goods_minor: int, subtotal_minor: int, shipping_minor: int) -> int:
+    """What refunding `goods_minor` worth of an order's goods pays back: the goods plus their share of
+    shipping, in proportion to the subtotal and rounded down; all of the goods pay back the whole total.
+
+    The one proration rule (docs/money.md): a line refund, a partial cancellation and a dispute's
+    line refund all use it, through `lines_refund_minor`.
+    """
+    if goods_minor <= 0:
+        return 0
+    if subtotal_minor <= 0 or goods_minor >= subtotal_minor:
+        return subtotal_minor + shipping_minor
+    return goods_minor + shipping_minor * goods_minor // subtotal_minor
+
+
+def lines_refund_minor(*, before_minor: int, goods_minor: int, subtotal_minor: int, shipping_minor: int) -> int:
+    """The refund for `goods_minor` more goods when `before_minor` worth were refunded before: the
+    difference of the rule at both points, so refunding an order piece by piece in any order pays back
+    exactly its total, never a cent more."""
+    kw = {"subtotal_minor": subtotal_minor, "shipping_minor": shipping_minor}
+    return (goods_refund_minor(goods_minor=before_minor + goods_minor, **kw)
+            - goods_refund_minor(goods_minor=before_minor, **kw))

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from souk.core.errors import NotFound
 from souk.orders.models import Order
-from souk.payments.models import Refund
+from souk.payments.models import Payment, Refund
 
 
 def order_id_for(*, number: str, **filters) -> int:
@@ -19,3 +19,15 @@ def order_id_for(*, number: str, **filters) -> int:
 
 def order_refunds(*, order_id: int) -> QuerySet[Refund]:
     return Refund.objects.filter(order_id=order_id).order_by("id")
+
+
+def captured_payment(*, order_id: int) -> Payment | None:
+    """The order's captured payment (id, method, gateway ref), or None before capture."""
+    return (Payment.objects.filter(order_id=order_id, status=Payment.State.CAPTURED).order_by("id")
+            .only("pk", "order_id", "method", "status", "gateway_ref").first())
+
+
+def refunded_lines(*, order_id: int) -> list[list[dict]]:
+    """The `[{line_id, quantity}]` lists of the order's refunds that are not failed or cancelled."""
+    live = (Refund.State.PENDING, Refund.State.REQUIRES_ACTION, Refund.State.SUCCEEDED)
+    return list(Refund.objects.filter(order_id=order_id, state__in=live).values_list("lines", flat=True))

@@ -9,11 +9,11 @@ from souk.cancellations.policy import (
     Outcome,
     check_reason,
     decide_cancellation,
-    prorate_refund,
 )
 from souk.cancellations.reasons import REASONS, Actor, Fault, reasons_for
 from souk.core.errors import ValidationFailed
 from souk.orders.status import Status
+from souk.payments.policy import goods_refund_minor, lines_refund_minor
 
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
 S, A = Status, Actor
@@ -43,7 +43,7 @@ def test_the_table_covers_every_status_and_every_actor():
 @pytest.mark.parametrize(("status", "actor"), [(s, a) for s in Status for a in Actor])
 def test_policy_cell(status, actor):
     paid = status not in (S.AWAITING_PAYMENT, S.PAYMENT_VERIFICATION)
-    order = OrderSnapshot(status=status, total_minor=2598, captured_minor=2598 if paid else 0,
+    order = OrderSnapshot(status=status, total_minor=2598, held_minor=2598 if paid else 0,
                           respond_by=NOW + dt.timedelta(hours=48))
     decision = decide_cancellation(order, actor, NOW)
     outcome, code = TABLE[status][actor]
@@ -58,7 +58,7 @@ def test_policy_cell(status, actor):
 
 
 def test_a_shipped_order_tells_the_buyer_what_to_do_instead():
-    decision = decide_cancellation(OrderSnapshot(status=S.AWAITING_DELIVERY, total_minor=100, captured_minor=100),
+    decision = decide_cancellation(OrderSnapshot(status=S.AWAITING_DELIVERY, total_minor=100, held_minor=100),
                                    A.BUYER, NOW)
     assert "already shipped" in decision.why_not
     assert "confirm receipt" in decision.next_step and "dispute" in decision.next_step
@@ -67,7 +67,7 @@ def test_a_shipped_order_tells_the_buyer_what_to_do_instead():
 def test_a_pending_request_names_the_sellers_deadline():
     respond_by = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
     decision = decide_cancellation(
-        OrderSnapshot(status=S.AWAITING_CANCELLATION, total_minor=100, captured_minor=100, respond_by=respond_by),
+        OrderSnapshot(status=S.AWAITING_CANCELLATION, total_minor=100, held_minor=100, respond_by=respond_by),
         A.BUYER, NOW)
     assert "29 Nov 2026, 12:00" in decision.why_not
     assert "withdraw" in decision.next_step
@@ -106,15 +106,29 @@ def test_buyer_pop_up_lists_only_buyer_reasons():
     assert "out_of_stock" in {r.code for r in reasons_for(A.SELLER)}
 
 
-@pytest.mark.parametrize(("lines", "expected"), [
-    ([(1000, 1)], 1000 + 150),            # half the goods: half the shipping
-    ([(1000, 2)], 2300),                  # everything: the total exactly
-    ([(333, 1)], 333 + 49),               # shipping share rounds down
+@pytest.mark.parametrize(("goods", "expected"), [
+    (1000, 1000 + 150),            # half the goods: half the shipping
+    (2000, 2300),                  # everything: the total exactly
+    (333, 333 + 49),               # shipping share rounds down
 ])
-def test_partial_refunds_share_shipping_by_subtotal(lines, expected):
-    assert prorate_refund(line_amounts=lines, subtotal_minor=2000, shipping_minor=300) == expected
+def test_partial_refunds_share_shipping_by_subtotal(goods, expected):
+    assert goods_refund_minor(goods_minor=goods, subtotal_minor=2000, shipping_minor=300) == expected
 
 
-def test_refunding_every_part_separately_never_exceeds_the_total():
-    parts = [prorate_refund(line_amounts=[(333, 1)], subtotal_minor=999, shipping_minor=100) for _ in range(3)]
-    assert sum(parts) <= 999 + 100
+def test_refunding_every_part_separately_pays_back_exactly_the_total():
+    kw = {"subtotal_minor": 999, "shipping_minor": 100}
+    parts = [lines_refund_minor(before_minor=333 * i, goods_minor=333, **kw) for i in range(3)]
+    assert sum(parts) == 999 + 100
+
+
+def test_a_partial_cancellation_refunds_the_proration_rules_share_never_more_than_is_held():
+    paid = {"status": S.AWAITING_SHIPMENT, "total_minor": 2300, "subtotal_minor": 2000, "shipping_minor": 300}
+    half = decide_cancellation(OrderSnapshot(**paid, held_minor=2300, goods_minor=1000), A.SELLER, NOW)
+    assert half.refund_minor == 1150
+    second_half = decide_cancellation(OrderSnapshot(**paid, held_minor=1150, goods_before_minor=1000,
+                                                    goods_minor=1000), A.SELLER, NOW)
+    assert second_half.refund_minor == 1150
+    after_staff_refund = decide_cancellation(OrderSnapshot(**paid, held_minor=500, goods_minor=1000), A.SELLER, NOW)
+    assert after_staff_refund.refund_minor == 500
+    request = decide_cancellation(OrderSnapshot(**paid, held_minor=2300, goods_minor=1000), A.BUYER, NOW)
+    assert (request.outcome, request.refund_minor) == (Outcome.REQUEST_SELLER, 1150)

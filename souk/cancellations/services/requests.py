@@ -22,12 +22,10 @@ from souk.cancellations.services.core import (
     check_lines,
     decide_or_refuse,
     line_states,
-    lines_refund_minor,
     lock_order_with_parties,
     pause_ship_by,
 )
 from souk.core.errors import Conflict, ErrorCollector, ValidationFailed
-from souk.ledger import rows
 from souk.orders.models import Order
 from souk.orders.services import lock_order, order_ship_locked, transition
 from souk.orders.status import Action, Status
@@ -70,11 +68,13 @@ def order_cancel_by_buyer(*, buyer, order_id: int, reason: str, note: str = "", 
             cancellation, refund = cancel_locked(order=order, actor=buyer, actor_role="buyer", reason=chosen,
                                                  note=note, states=states, now=now, held=held)
             return CancelResult(Outcome.CANCEL_NOW, order, refund=refund, cancellation=cancellation)
-        refund_minor = lines_refund_minor(order, states, request_lines) if request_lines else held
-        request = rows.insert(CancellationRequest(
+        if request_lines:  # the policy prices the requested lines (the one proration rule)
+            decision = decide_or_refuse(order, Actor.BUYER, now, held=held, respond_by=respond_by, states=states,
+                                        lines=request_lines)
+        request = CancellationRequest.objects.create(
             order=order, requested_by=buyer, reason=chosen.code, note=note, lines=request_lines,
-            refund_minor=min(refund_minor, held), created_at=now,
-            respond_by=now + timedelta(hours=setting("CANCELLATION_RESPOND_HOURS"))))
+            refund_minor=decision.refund_minor, created_at=now,
+            respond_by=now + timedelta(hours=setting("CANCELLATION_RESPOND_HOURS")))
         transition(order=order, action=Action.REQUEST_CANCELLATION, actor=buyer, actor_role="buyer", now=now,
                    message=f"The buyer asked to cancel{' some items' if request_lines else ''}: {chosen.label}.",
                    data={"reason": chosen.code, "fault": chosen.fault.value, "note": note, "lines": request_lines,
@@ -105,24 +105,9 @@ def _pending_request(order: Order) -> CancellationRequest:
 
 
 def _take_pending_request(order: Order, state: str, *, by, now: datetime) -> CancellationRequest:
-    """`_pending_request` + `_close` in ONE statement: the pending request is answered
-    (UPDATE ... RETURNING; the row lock is the UPDATE's), or Conflict."""
-    from django.db import connection
-
-    table = connection.ops.quote_name(CancellationRequest._meta.db_table)
-    request = None
-    if order.status == Status.AWAITING_CANCELLATION:
-        with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {table} SET state = %s, answered_by_id = %s, answered_at = %s "
-                           f"WHERE order_id = %s AND state = %s RETURNING {rows.select_columns(CancellationRequest)}",
-                           [state, by.pk, now, order.pk, CancellationRequest.State.PENDING.value])
-            found = cursor.fetchone()
-        if found is not None:
-            request = rows.load(CancellationRequest, found)
-    if request is None:
-        raise Conflict("This order has no open cancellation request.", code="no_pending_cancellation_request")
-    request.order = order
-    request.answered_by = by
+    """The pending request of the locked `order`, locked and answered with `state`, or Conflict."""
+    request = _pending_request(order)
+    _close(request, state, by=by, now=now)
     return request
 
 

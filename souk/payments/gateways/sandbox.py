@@ -47,7 +47,6 @@ from django.utils import timezone
 from moneyed import Money
 
 from souk.core.money import minor_to_money, money_to_minor
-from souk.ledger import rows
 from souk.payments.conf import setting
 from souk.payments.gateways.base import (
     DECLINE_MESSAGES,
@@ -182,15 +181,10 @@ class SandboxGateway:
         with transaction.atomic():
             # The charge locked first (it serialises every refund of the payment), then ONE read, after
             # the lock, of what is already refunded and of the refund this key made, if any.
-            q = connection.ops.quote_name
-            charge_t, refund_t = q(SandboxCharge._meta.db_table), q(SandboxRefund._meta.db_table)
-            lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+            refund_t = connection.ops.quote_name(SandboxRefund._meta.db_table)
             keyed = already = None
+            charge = SandboxCharge.objects.select_for_update().filter(ref=payment_ref).first()
             with connection.cursor() as cursor:
-                cursor.execute(f"SELECT {rows.select_columns(SandboxCharge)} FROM {charge_t} WHERE ref = %s{lock}",
-                               [payment_ref])
-                found = cursor.fetchone()
-                charge = rows.load(SandboxCharge, found) if found is not None else None
                 if charge is not None:
                     cursor.execute(
                         f"SELECT COALESCE(SUM(CASE WHEN charge_id = %s AND status NOT IN (%s, %s) THEN amount_minor "
@@ -212,9 +206,9 @@ class SandboxGateway:
                     raise GatewayDeclined("refund currency differs from the payment's", code="currency_mismatch")
                 if already + minor > charge.captured_minor:
                     raise GatewayDeclined("refund exceeds the captured amount", code="refund_exceeds_captured")
-                refund = rows.insert(SandboxRefund(
+                refund = SandboxRefund.objects.create(
                     ref=f"re_sbx_{secrets.token_hex(10)}", charge=charge, idempotency_key=idempotency_key,
-                    amount_minor=minor, currency=currency, **self._refund_behaviour(charge, minor)))
+                    amount_minor=minor, currency=currency, **self._refund_behaviour(charge, minor))
             elif (refund.charge.ref, refund.amount_minor, refund.currency) != (payment_ref, minor, currency):
                 raise GatewayDeclined("idempotency key reused with other parameters", code="idempotency_key_reused")
             if refund.transient_failures_left:

@@ -7,10 +7,10 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from souk.core.money import minor_to_money, money_to_minor
+from souk.core.money import minor_to_money
 from souk.ledger.models import JournalEntry
 from souk.ledger.movements import post_release
-from souk.ledger.selectors import order_money
+from souk.ledger.selectors import order_held_minor
 from souk.orders import events
 from souk.orders.models import Order
 from souk.orders.services import lock_order
@@ -32,7 +32,7 @@ def escrow_release(*, order_id: int, now: datetime | None = None) -> JournalEntr
             return None
         if Refund.objects.filter(order_id=order.pk, state__in=["pending", "requires_action"]).exists():
             return None
-        held = money_to_minor(order_money(order.pk, currency=order.currency).held)
+        held = order_held_minor(order.pk, order.currency)
         # Settled from now on, released or not (nothing held: refunded in full, or never paid),
         # so the sweep never looks at this order again.
         Order.objects.filter(pk=order.pk).update(escrow_settled_at=now)

@@ -11,34 +11,35 @@ refund through the key, so the money moves exactly once.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from moneyed import Money
 
 from souk.core.errors import Conflict, ErrorCollector, ValidationFailed
 from souk.core.money import format_money, minor_to_money, money_to_minor
-from souk.ledger import rows
 from souk.ledger.chart import EntryKind
 from souk.ledger.movements import (
     post_refund_fail,
     post_refund_settle,
     post_refund_start,
     refund_settle_postings,
-    refund_start_postings,
 )
-from souk.ledger.posting import ledger_post_after, ledger_post_with
+from souk.ledger.posting import ledger_post
+from souk.ledger.selectors import order_held_minor
 from souk.orders import events
-from souk.orders.models import Order, OrderLine
+from souk.orders.lines import check_lines, goods_minor, line_states
+from souk.orders.models import Order
 from souk.orders.services import lock_order
 from souk.payments import policy
 from souk.payments.conf import setting
 from souk.payments.gateways import GatewayError, get_gateway
 from souk.payments.gateways.base import GatewayRefund, RefundStatus
 from souk.payments.models import Payment, Refund, RefundAttempt
+from souk.payments.selectors import refunded_lines
 from souk.payments.services.paying import funding_account
 
 OPEN_STATES = (Refund.State.PENDING, Refund.State.REQUIRES_ACTION)
@@ -67,33 +68,16 @@ def _check_input(amount: Money | None, lines: list[RefundLine] | None, reason: s
 
 
 def _lines_amount(order: Order, lines: list[RefundLine]) -> tuple[int, list[dict]]:
-    """Goods for the lines plus shipping pro-rated on what was refunded before and after."""
-    order_lines = {ln.pk: ln for ln in OrderLine.objects.filter(order=order)}
-    refunded_qty: dict[int, int] = defaultdict(int)
-    for refund_lines in Refund.objects.filter(order=order, state__in=LIVE_STATES).values_list("lines", flat=True):
-        for item in refund_lines or []:
-            refunded_qty[item["line_id"]] += item["quantity"]
-    errors = ErrorCollector()
-    goods, seen = 0, set()
-    for i, item in enumerate(lines):
-        line = order_lines.get(item.line_id)
-        if line is None or item.line_id in seen:
-            errors.add(f"lines[{i}].line_id", "line_not_found", "This line is not part of the order.")
-            continue
-        seen.add(item.line_id)
-        left = line.quantity - refunded_qty[line.pk]
-        if not isinstance(item.quantity, int) or not 1 <= item.quantity <= left:
-            errors.add(f"lines[{i}].quantity", "quantity_out_of_range",
-                       f"Choose between 1 and {left} to refund." if left else "This line is already refunded.")
-            continue
-        goods += line.unit_price_minor * item.quantity
-    errors.raise_if_any()
-    before = sum(order_lines[lid].unit_price_minor * q for lid, q in refunded_qty.items() if lid in order_lines)
-    shipping = (policy.prorated_shipping_minor(refunded_subtotal=before + goods, subtotal=order.subtotal_minor,
-                                               shipping=order.shipping_minor)
-                - policy.prorated_shipping_minor(refunded_subtotal=before, subtotal=order.subtotal_minor,
-                                                 shipping=order.shipping_minor))
-    return goods + shipping, [{"line_id": i.line_id, "quantity": i.quantity} for i in lines]
+    """Goods for the lines plus their share of shipping, given what was refunded before (the one
+    line count, `souk.orders.lines`, and the one proration rule, `policy.lines_refund_minor`)."""
+    states = line_states(order.pk, refunded_lines(order_id=order.pk))
+    wanted = [{"line_id": i.line_id, "quantity": i.quantity} for i in lines]
+    checked = check_lines(wanted, states, done="refunded") or [
+        {"line_id": s.line_id, "quantity": s.remaining} for s in states if s.remaining]
+    before, goods = goods_minor(states, checked)
+    amount = policy.lines_refund_minor(before_minor=before, goods_minor=goods, subtotal_minor=order.subtotal_minor,
+                                       shipping_minor=order.shipping_minor)
+    return amount, wanted
 
 
 def refund_create_locked(*, order: Order, payment: Payment, amount_minor: int, reason: str, actor,
@@ -104,16 +88,9 @@ def refund_create_locked(*, order: Order, payment: Payment, amount_minor: int, r
         order=order, payment=payment, amount_minor=amount_minor, currency=order.currency, method=payment.method,
         reason=reason, lines=lines or [], idempotency_key=idempotency_key, requested_by=actor,
         expected_by=policy.refund_expected_by(payment.method, now.date()), next_attempt_at=now, created_at=now)
-    amount = minor_to_money(amount_minor, order.currency)
-    if connection.vendor == "postgresql":  # the Refund row and its balanced refund_start entry: ONE statement
-        refund_id, _ = ledger_post_after(rows.insert_sql(refund), kind=EntryKind.REFUND_START,
-                                         postings=refund_start_postings(amount), order_id=order.pk,
-                                         store_id=order.store_id, memo=reason)
-        rows.saved(refund, refund_id)
-    else:
-        rows.insert(refund)
-        post_refund_start(order_id=order.pk, store_id=order.store_id, refund_id=refund.pk, amount=amount,
-                          memo=reason)
+    refund.save(force_insert=True)
+    post_refund_start(order_id=order.pk, store_id=order.store_id, refund_id=refund.pk,
+                      amount=minor_to_money(amount_minor, order.currency), memo=reason)
     events.record(order_id=order.pk, kind="refund_created", actor_role=actor_role, actor=actor, now=now,
                   message=f"Refund of {format_money(amount_minor, order.currency)} to {payment.method}.",
                   data={"refund_id": refund.pk, "amount_minor": amount_minor, "reason": reason})
@@ -132,25 +109,19 @@ def enqueue_processing(refund: Refund) -> None:
 
 
 def _reads_after_lock(order: Order, idempotency_key: str) -> tuple[int | None, int | None, str | None, int]:
-    """What `refund_create` reads once the order row is locked, in ONE statement (read after the lock,
-    so it sees what the previous lock holder committed): a refund this key already made, the captured
-    payment (id, method) and the order's escrow balance (credit-normal: held = -balance)."""
-    from souk.ledger.chart import Account
-    from souk.ledger.models import JournalLine
-
+    """What `refund_create` reads once the order row is locked (so it sees what the previous lock holder
+    committed): a refund this key already made and the captured payment (id, method) in ONE statement
+    over payments' own tables, then what the order holds in escrow (the ledger's selector)."""
     q = connection.ops.quote_name
-    refund_t, payment_t, line_t = (q(m._meta.db_table) for m in (Refund, Payment, JournalLine))
+    refund_t, payment_t = q(Refund._meta.db_table), q(Payment._meta.db_table)
     captured = f"FROM {payment_t} WHERE order_id = %s AND status = %s ORDER BY id LIMIT 1"
     sql = (f"SELECT (SELECT id FROM {refund_t} WHERE order_id = %s AND idempotency_key = %s), "
-           f"(SELECT id {captured}), (SELECT method {captured}), "
-           f"(SELECT COALESCE(SUM(amount_minor), 0) FROM {line_t} "
-           f"WHERE order_id = %s AND account_id = %s AND currency = %s)")
+           f"(SELECT id {captured}), (SELECT method {captured})")
     state = Payment.State.CAPTURED.value
     with connection.cursor() as cursor:
-        cursor.execute(sql, [order.pk, idempotency_key, order.pk, state, order.pk, state, order.pk,
-                             Account.ESCROW.value, order.currency])
-        existing_id, payment_id, method, escrow = cursor.fetchone()
-    return existing_id, payment_id, method, -int(escrow or 0)
+        cursor.execute(sql, [order.pk, idempotency_key, order.pk, state, order.pk, state])
+        existing_id, payment_id, method = cursor.fetchone()
+    return existing_id, payment_id, method, order_held_minor(order.pk, order.currency)
 
 
 def refund_create(*, order_id: int, reason: str, actor, idempotency_key: str, amount: Money | None = None,
@@ -198,30 +169,16 @@ def refund_create(*, order_id: int, reason: str, actor, idempotency_key: str, am
 # --- processing --------------------------------------------------------------------------------
 
 def _lock_refund(refund_id: int, *, with_payment: bool = False) -> Refund | None:
-    """The refund row locked (`SELECT ... FOR UPDATE`), in plain SQL built once per process. With
-    `with_payment`, its payment row is locked too (its gateway ref loaded) and the number of its
-    latest attempt read (`last_attempt`)."""
-    q = connection.ops.quote_name
-    refund_t, payment_t, attempt_t = (q(m._meta.db_table) for m in (Refund, Payment, RefundAttempt))
+    """The refund row locked (`SELECT ... FOR UPDATE`). With `with_payment`, its payment row is locked
+    too (loaded with it) and the number of its latest attempt read (`last_attempt`)."""
+    rows = Refund.objects.filter(pk=refund_id)
     if with_payment:
-        sql = (f"SELECT {rows.select_columns(Refund, 'r')}, p.gateway_ref, "
-               f"(SELECT MAX(a.number) FROM {attempt_t} a WHERE a.refund_id = r.id) "
-               f"FROM {refund_t} r JOIN {payment_t} p ON p.id = r.payment_id WHERE r.id = %s")
+        latest = RefundAttempt.objects.filter(refund=OuterRef("pk")).order_by("-number").values("number")[:1]
+        rows = (rows.select_related("payment").select_for_update(of=("self", "payment"))
+                .annotate(last_attempt=Subquery(latest)))
     else:
-        sql = f"SELECT {rows.select_columns(Refund, 'r')} FROM {refund_t} r WHERE r.id = %s"
-    if connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [refund_id])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    if not with_payment:
-        return rows.load(Refund, row)
-    refund = rows.load(Refund, row[:-2])
-    Refund.payment.field.set_cached_value(refund, Payment(pk=refund.payment_id, gateway_ref=row[-2]))
-    refund.last_attempt = row[-1]
-    return refund
+        rows = rows.select_for_update()
+    return rows.first()
 
 
 def _claim(refund_id: int, now: datetime, force: bool) -> tuple[Refund, int] | None:
@@ -278,15 +235,14 @@ def _record_ctes(refund_id: int, number: int, cols: dict, attempt_cols: dict) ->
 
 
 def _record_pg(refund_id: int, number: int, cols: dict, attempt_cols: dict, entry: dict | None) -> None:
-    """PostgreSQL: the refund's new state, the attempt's outcome and (settled) its ledger entry in ONE
-    statement."""
+    """PostgreSQL: the refund's new state and the attempt's outcome in ONE statement (payments' own
+    tables); a settled refund's ledger entry is the ledger's own statement, in the same transaction."""
     parts = _record_ctes(refund_id, number, cols, attempt_cols)
-    if entry is not None:
-        ledger_post_with(parts, **entry)
-        return
     with connection.cursor() as cursor:
         cursor.execute("WITH " + ", ".join(sql for sql, _ in parts) + " SELECT 1",
                        [p for _, params in parts for p in params])
+    if entry is not None:
+        ledger_post(**entry)
 
 
 def _settle(order: Order, refund: Refund, result: GatewayRefund, now: datetime, deferred: list) -> dict:
