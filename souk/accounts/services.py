@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from souk.accounts.error_codes import ErrorCode
 from souk.accounts.models import PersonalAccessToken, User
 from souk.accounts.phones import INVALID_PHONE, phone_to_e164
 from souk.accounts.tokens import token_create
@@ -37,7 +38,7 @@ DISPLAY_NAME_MAX = User._meta.get_field("display_name").max_length
 
 class InvalidCredentials(DomainError):
     status = 401
-    code = "invalid_credentials"
+    code = ErrorCode.INVALID_CREDENTIALS
 
 
 # --- small helpers ---------------------------------------------------------------------------

@@ -1,12 +1,15 @@
 """Domain errors with stable snake_case codes.
 
 Services raise these; the API edge (souk/api.py) and the pages map them to HTTP
-once. A code never changes once shipped: clients switch on it.
+once. A code never changes once shipped: clients switch on it. Every code is listed in its
+app's `error_codes.py` (souk/core/error_codes.py); docs/api.md shows them all.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from souk.core.error_codes import ErrorCode
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,7 @@ class DomainError(Exception):
     """Base of every error a user can cause. `status` is the HTTP status the API answers."""
 
     status = 400
-    code = "bad_request"
+    code: str = ErrorCode.BAD_REQUEST
 
     def __init__(self, message: str, *, code: str | None = None, field: str | None = None,
                  errors: list[FieldError] | None = None):
@@ -50,26 +53,26 @@ class ValidationFailed(DomainError):
     """Input that breaks a rule: names the field(s) and the rule."""
 
     status = 422
-    code = "invalid_input"
+    code = ErrorCode.INVALID_INPUT
 
 
 class NotFound(DomainError):
     """Also what another user's object looks like: we never confirm it exists."""
 
     status = 404
-    code = "not_found"
+    code = ErrorCode.NOT_FOUND
 
 
 class Forbidden(DomainError):
     status = 403
-    code = "forbidden"
+    code = ErrorCode.FORBIDDEN
 
 
 class Conflict(DomainError):
     """The request is well-formed but the object's state does not allow it."""
 
     status = 409
-    code = "conflict"
+    code = ErrorCode.CONFLICT
 
 
 @dataclass
@@ -85,5 +88,5 @@ class ErrorCollector:
         if self.errors:
             first = self.errors[0]
             raise ValidationFailed(message if len(self.errors) > 1 else first.message,
-                                   code=first.code if len(self.errors) == 1 else "invalid_input",
+                                   code=first.code if len(self.errors) == 1 else ErrorCode.INVALID_INPUT,
                                    errors=self.errors)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from souk.core.errors import Conflict
+from souk.orders.error_codes import ErrorCode
 
 
 class Status(StrEnum):
@@ -70,7 +71,7 @@ TRANSITIONS: dict[tuple[Action, Status], Status] = {
 
 
 class TransitionNotAllowed(Conflict):
-    code = "transition_not_allowed"
+    code = ErrorCode.TRANSITION_NOT_ALLOWED
 
     def __init__(self, action: Action, current: Status):
         self.action = Action(action)

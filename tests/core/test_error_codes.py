@@ -126,6 +126,16 @@ def _is_str(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
+def _class_attribute(node: ast.ClassDef, name: str) -> ast.AST | None:
+    """The value given to `name` in the class body (`name = v` or `name: T = v`), if any."""
+    for stmt in node.body:
+        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets):
+            return stmt.value
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name:
+            return stmt.value
+    return None
+
+
 def _name(func: ast.AST) -> str:
     if isinstance(func, ast.Name):
         return func.id
@@ -189,11 +199,9 @@ class Collector:
     def status_of(self, name: str) -> int | None:
         node = self.errors.get(name)
         while node is not None:
-            for stmt in node.body:
-                if (isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "status"
-                                                         for t in stmt.targets)
-                        and isinstance(stmt.value, ast.Constant)):
-                    return stmt.value.value
+            value = _class_attribute(node, "status")
+            if isinstance(value, ast.Constant):
+                return value.value
             node = next((self.errors[_name(b)] for b in node.bases if _name(b) in self.errors), None)
         return None
 
@@ -288,11 +296,9 @@ class Collector:
     def _collect(self, module: Module) -> None:
         for node in module.nodes:
             if isinstance(node, ast.ClassDef) and node.name in self.errors and self.errors[node.name] is node:
-                for stmt in node.body:
-                    if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "code"
-                                                            for t in stmt.targets):
-                        self._add(self.resolve(stmt.value, module, stmt.lineno), self.status_of(node.name),
-                                  module, stmt)
+                value = _class_attribute(node, "code")
+                if value is not None:
+                    self._add(self.resolve(value, module, value.lineno), self.status_of(node.name), module, value)
             elif isinstance(node, ast.Call):
                 self._call(node, module)
             elif isinstance(node, ast.Dict):
