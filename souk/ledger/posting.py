@@ -19,6 +19,7 @@ from moneyed import Money
 from souk.core.errors import DomainError
 from souk.core.money import money_to_minor
 from souk.ledger.chart import Account, EntryKind
+from souk.ledger.error_codes import ErrorCode
 from souk.ledger.models import JournalEntry, JournalLine
 
 __all__ = ["Posting", "UnbalancedEntry", "credit", "debit", "ledger_post"]
@@ -26,7 +27,7 @@ __all__ = ["Posting", "UnbalancedEntry", "credit", "debit", "ledger_post"]
 
 class UnbalancedEntry(DomainError):
     status = 500  # never the user's fault: a bug in the service that posted it
-    code = "ledger_unbalanced"
+    code = ErrorCode.LEDGER_UNBALANCED
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ from souk.accounts.models import Address
 from souk.catalog.models import Product, ProductSpec, ShippingOption
 from souk.catalog.stock import stock_reserve
 from souk.core.errors import Conflict, ErrorCollector, FieldError, NotFound, ValidationFailed
+from souk.orders.error_codes import ErrorCode
 from souk.orders.models import CartItem, Order, OrderEvent, OrderLine
 from souk.orders.status import Status
 
@@ -56,7 +57,7 @@ class CheckoutLine:
 
 
 class OutOfStock(Conflict):
-    code = "out_of_stock"
+    code = ErrorCode.OUT_OF_STOCK
 
 
 def new_order_number() -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 from souk.cancellations import notify
 from souk.cancellations.conf import setting
+from souk.cancellations.error_codes import ErrorCode
 from souk.cancellations.models import Cancellation, CancellationRequest
 from souk.cancellations.policy import Decision, OrderSnapshot, Outcome, decide_cancellation
 from souk.cancellations.reasons import Actor, Reason
@@ -40,7 +41,7 @@ __all__ = ["CancelResult", "CancellationRefused", "LineState", "cancel_locked", 
 class CancellationRefused(Conflict):
     """The policy says no: the body carries the policy's `why_not` and `next_step` for a person."""
 
-    code = "order_not_cancellable"
+    code = ErrorCode.ORDER_NOT_CANCELLABLE
 
     def __init__(self, decision: Decision):
         super().__init__(decision.why_not, code=decision.code or self.code)

@@ -21,6 +21,7 @@ from souk.orders import events
 from souk.orders.services import lock_order, transition
 from souk.orders.status import Action, Status
 from souk.payments.conf import setting
+from souk.payments.error_codes import ErrorCode
 from souk.payments.gateways import GatewayDeclined, GatewayError, PaymentMethod, get_gateway
 from souk.payments.gateways.base import GatewayPayment, PaymentStatus
 from souk.payments.models import Payment
@@ -28,12 +29,12 @@ from souk.payments.models import Payment
 
 class PaymentDeclined(DomainError):
     status = 402
-    code = "payment_declined"
+    code = ErrorCode.PAYMENT_DECLINED
 
 
 class GatewayUnavailable(DomainError):
     status = 503
-    code = "gateway_unavailable"
+    code = ErrorCode.GATEWAY_UNAVAILABLE
 
 
 def funding_account(method: str) -> Account:
