@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from souk.core.money import minor_to_money
+from souk.orders.event_kinds import EventKind
 from souk.orders.status import STATUS_LABELS, Status
 
 STATUS_CHOICES = [(s.value, STATUS_LABELS[s]) for s in Status]
@@ -148,7 +149,7 @@ class OrderEvent(models.Model):
         SYSTEM = "system"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=48)
+    kind = models.CharField(max_length=48, choices=EventKind.choices)  # souk/orders/event_kinds.py
     actor_role = models.CharField(max_length=8, choices=Actor.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+")

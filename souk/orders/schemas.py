@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ninja import Schema
+from ninja import Field, Schema
 
 from souk.core.schemas import MoneyOut, money
+from souk.orders.event_kinds import EventKind
 from souk.orders.models import Order
 from souk.orders.selectors import Cart, OrderPage, OrderRow
 
@@ -132,7 +133,8 @@ class DeadlinesOut(Schema):
 
 
 class EventOut(Schema):
-    kind: str
+    kind: EventKind = Field(description="What happened (docs/api.md lists the kinds; more may come)")
+    kind_label: str = Field(description="The kind, for people")
     actor_role: str
     from_status: str
     to_status: str
@@ -197,7 +199,7 @@ def order_out(order: Order, *, lines=None, events=None) -> dict:
                       "protection_ends_at": order.protection_ends_at},
         "paid_at": order.paid_at, "shipped_at": order.shipped_at, "completed_at": order.completed_at,
         "cancelled_at": order.cancelled_at, "created_at": order.created_at,
-        "events": [{"kind": e.kind, "actor_role": e.actor_role, "from_status": e.from_status,
+        "events": [{"kind": e.kind, "kind_label": EventKind(e.kind).label, "actor_role": e.actor_role, "from_status": e.from_status,
                     "to_status": e.to_status, "message": e.message, "data": e.data, "created_at": e.created_at}
                    for e in events],
     }
