@@ -515,3 +515,15 @@ def test_a_code_enumerated_in_another_app_only_does_not_count():
         "souk/orders/synthetic.py",
         'from souk.core.errors import ValidationFailed\nraise ValidationFailed("x", code="email_taken")\n')
     assert [(u.code, u.app) for u in not_enumerated(collect(modules))] == [("email_taken", "orders")]
+
+
+def test_souk_apidoc_lists_every_code_with_its_status_and_meaning():
+    from souk.core.management.commands.apidoc import render
+
+    text = render("# API\n\nProse a person wrote.\n")  # no markers yet: the sections are appended
+    assert text.startswith("# API\n\nProse a person wrote.\n\n<!-- endpoints:start -->")
+    assert render(text) == text
+    for _app, enum in all_error_codes():
+        for member in enum:
+            assert f"| `{member.value}` | {member.status or '—'} | {member.meaning} |" in text
+    assert "<!-- error-codes:start -->\n## Error codes\n" in text

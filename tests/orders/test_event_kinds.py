@@ -261,3 +261,10 @@ def test_the_order_api_shows_each_event_with_its_label(buyer, store_a):
     body = client.get(f"/api/orders/{order.number}").json()
     assert [(e["kind"], e["kind_label"]) for e in body["events"]] == [
         ("order_placed", "Order placed"), ("address_fixed", "Address fixed")]
+
+
+def test_souk_apidoc_lists_every_kind_with_its_label():
+    from souk.core.management.commands.apidoc import event_kind_table
+
+    table = event_kind_table()
+    assert all(f"| `{kind.value}` | {kind.label} |" in table for kind in EventKind)
