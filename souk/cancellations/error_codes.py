@@ -18,4 +18,5 @@ class ErrorCode(ErrorCodeEnum):
                                        "The order has no open cancellation request to answer or withdraw.")
     INVALID_ACTOR = "invalid_actor", 422, "actor is buyer, seller or staff."
     LINES_NOT_ALLOWED = "lines_not_allowed", 422, "An unpaid order is cancelled as a whole, not by lines."
+    UNKNOWN_REASON = "unknown_reason", 422, "Not one of the reasons offered to you here."
     NOTE_TOO_LONG = "note_too_long", 422, "The note is longer than allowed."

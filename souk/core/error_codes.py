@@ -61,12 +61,7 @@ class ErrorCode(ErrorCodeEnum):
     INVALID_CHARACTERS = "invalid_characters", 422, "Text with a character Souk does not store (NUL)."
     INVALID_KIND = "invalid_kind", 422, "Not one of the kinds the field lists."
     UNKNOWN_CATEGORY = "unknown_category", 422, "No category with this slug."
-    UNKNOWN_REASON = "unknown_reason", 422, "Not one of the reasons offered to you here."
     NOTE_REQUIRED = "note_required", 422, "The chosen reason needs a note saying why."
-    INVALID_TRACKING_NUMBER = ("invalid_tracking_number", 422,
-                               "A tracking number has only letters, digits and dashes.")
-    LINE_NOT_FOUND = "line_not_found", 422, "A line id that is not part of the order."
-    QUANTITY_OUT_OF_RANGE = "quantity_out_of_range", 422, "More units of a line than are left on it, or fewer than 1."
     SHIPPING_UNAVAILABLE = "shipping_unavailable", 422, "The shipping option does not deliver to that country."
     # Lists.
     INVALID_CURSOR = "invalid_cursor", 422, "A page cursor Souk did not give out; start from the first page."

@@ -1,4 +1,4 @@
-"""The error codes of orders (cart, checkout, status changes); shared ones are in
+"""The error codes of orders (cart, checkout, status changes, order lines); shared ones are in
 souk/core/error_codes.py. Listed in docs/api.md ("Error codes") by `souk apidoc`."""
 
 from __future__ import annotations
@@ -22,3 +22,8 @@ class ErrorCode(ErrorCodeEnum):
     SHIPPING_OPTION_REQUIRED = "shipping_option_required", 422, "No shipping option chosen for a store."
     INVALID_SHIPPING_OPTION = "invalid_shipping_option", 422, "Not one of the store's shipping options."
     OUT_OF_STOCK = "out_of_stock", 409, "Fewer left than a line asks for; each such line is named."
+    # Lines of an order (cancelling or refunding some of them) and shipping them.
+    LINE_NOT_FOUND = "line_not_found", 422, "A line id that is not part of the order."
+    QUANTITY_OUT_OF_RANGE = "quantity_out_of_range", 422, "More units of a line than are left on it, or fewer than 1."
+    INVALID_TRACKING_NUMBER = ("invalid_tracking_number", 422,
+                               "A tracking number has only letters, digits and dashes.")

@@ -376,12 +376,18 @@ def enumerations() -> dict[str, type[ErrorCodeEnum]]:
     return dict(all_error_codes())
 
 
+# The pages sit above every app and show the apps' errors: a code they raise may be any app's.
+EDGES = frozenset({"web"})
+
+
 def not_enumerated(collector: Collector) -> list[Use]:
-    """Uses whose code is neither in their app's ErrorCode nor in core's."""
+    """Uses whose code is neither in their app's ErrorCode nor in core's (nor, for the pages, in any app's)."""
     enums = enumerations()
+    everywhere = {m.value for enum in enums.values() for m in enum}
     core = {m.value for m in enums["core"]}
     return [u for u in collector.uses
-            if u.code not in core and u.code not in {m.value for m in enums.get(u.app, ())}]
+            if u.code not in core and u.code not in {m.value for m in enums.get(u.app, ())}
+            and not (u.app in EDGES and u.code in everywhere)]
 
 
 @pytest.fixture(scope="module")
@@ -509,11 +515,11 @@ def test_a_code_raised_without_being_enumerated_fails_the_contract():
 
 
 def test_a_code_enumerated_in_another_app_only_does_not_count():
-    """`email_taken` is accounts'; raised by orders it must move to core (or be orders' own)."""
+    """`email_taken` is accounts'; raised by orders it must move to core (or be orders' own). The pages may."""
     modules = load_modules()
-    modules["souk/orders/synthetic.py"] = Module(
-        "souk/orders/synthetic.py",
-        'from souk.core.errors import ValidationFailed\nraise ValidationFailed("x", code="email_taken")\n')
+    source = 'from souk.core.errors import ValidationFailed\nraise ValidationFailed("x", code="email_taken")\n'
+    modules["souk/orders/synthetic.py"] = Module("souk/orders/synthetic.py", source)
+    modules["souk/web/synthetic.py"] = Module("souk/web/synthetic.py", source)
     assert [(u.code, u.app) for u in not_enumerated(collect(modules))] == [("email_taken", "orders")]
 
 
@@ -527,3 +533,14 @@ def test_souk_apidoc_lists_every_code_with_its_status_and_meaning():
         for member in enum:
             assert f"| `{member.value}` | {member.status or '—'} | {member.meaning} |" in text
     assert "<!-- error-codes:start -->\n## Error codes\n" in text
+
+
+def test_core_lists_only_the_codes_of_core_or_of_several_apps(collector):
+    """A code one app alone returns belongs to that app (the pages, which show every app's, do not count)."""
+    apps: dict[str, set[str]] = defaultdict(set)
+    for use in collector.uses:
+        if use.app not in EDGES:
+            apps[use.code].add(use.app)
+    single = sorted(f"{m.value}: only {sorted(apps[m.value])}" for m in enumerations()["core"]
+                    if len(apps[m.value]) == 1 and apps[m.value] != {"core"})
+    assert not single, f"move these to their app's error_codes.py: {single}"
