@@ -11,7 +11,8 @@ class ErrorCode(ErrorCodeEnum):
     ORDER_NOT_CANCELLABLE = "order_not_cancellable", 409, "The cancellation policy refuses this cancellation."
     ORDER_ALREADY_CANCELLED = "order_already_cancelled", 409, "The order is already cancelled."
     ORDER_COMPLETED = "order_completed", 409, "The order is completed; it can no longer be cancelled."
-    ORDER_ALREADY_SHIPPED = "order_already_shipped", 409, "The order has shipped; it can no longer be cancelled."
+    ORDER_ALREADY_SHIPPED = ("order_already_shipped", 409,
+                             "The order has shipped; it can no longer be cancelled.")
     CANCELLATION_ALREADY_REQUESTED = ("cancellation_already_requested", 409,
                                       "You already asked to cancel; the seller has not answered yet.")
     NO_PENDING_CANCELLATION_REQUEST = ("no_pending_cancellation_request", 409,

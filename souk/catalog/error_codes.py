@@ -11,7 +11,8 @@ class ErrorCode(ErrorCodeEnum):
     SLUG_TAKEN = "slug_taken", 409, "No unique web address could be made from the store's name; try another."
     CURRENCY_LOCKED = "currency_locked", 422, "A store's currency cannot change once it is open."
     SHIPPING_OPTION_NOT_FOUND = "shipping_option_not_found", 404, "No such shipping option, or not yours."
-    STOCK_WOULD_GO_NEGATIVE = "stock_would_go_negative", 409, "Taking this much away would leave less than 0 in stock."
+    STOCK_WOULD_GO_NEGATIVE = ("stock_would_go_negative", 409,
+                               "Taking this much away would leave less than 0 in stock.")
     STOCK_OR_DELTA = "stock_or_delta", 422, "Send either the new stock or a delta, not both or neither."
     # Field rules (souk/catalog/rules.py).
     INVALID_TEXT = "invalid_text", 422, "Not text, or a character that cannot be stored."

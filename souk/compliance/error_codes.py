@@ -13,7 +13,7 @@ class ErrorCode(ErrorCodeEnum):
     INVALID_ORDER_IDS = "invalid_order_ids", 422, "order_ids is not a non-empty list of order ids."
     TOO_MANY_ORDERS = "too_many_orders", 422, "More orders than one call may cancel."
     NOT_HIT_BY_RULE = ("not_hit_by_rule", None,
-                       "In a bulk cancel's `skipped`: the order is not a paid, unshipped order the rule hits.")
+                       "In a bulk cancel's `skipped`: not a paid, unshipped order the rule hits.")
     # Address problems.
     INVALID_REASON = "invalid_reason", 422, "Not one of the address-problem reasons."
     ORDER_NOT_AWAITING_SHIPMENT = ("order_not_awaiting_shipment", 409,
@@ -26,5 +26,6 @@ class ErrorCode(ErrorCodeEnum):
     INVALID_DAYS = "invalid_days", 422, "Extend protection by a number of days in the allowed range."
     ORDER_NOT_AWAITING_DELIVERY = ("order_not_awaiting_delivery", 409,
                                    "Protection is extended only while the order is on its way.")
-    PROTECTION_ALREADY_EXTENDED = "protection_already_extended", 409, "Protection on an order is extended once."
+    PROTECTION_ALREADY_EXTENDED = ("protection_already_extended", 409,
+                                   "Protection on an order is extended once.")
     PROTECTION_ENDED = "protection_ended", 409, "Buyer protection on the order has already ended."

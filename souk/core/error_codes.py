@@ -55,14 +55,17 @@ class ErrorCode(ErrorCodeEnum):
     # Field rules several apps apply.
     REQUIRED = "required", 422, "A field that must be given is missing or blank."
     TOO_LONG = "too_long", 422, "Text longer than the field allows."
-    INVALID = "invalid", 422, "A value of the wrong form (not a number, not true/false, not a valid postcode...)."
-    INVALID_COUNTRY = "invalid_country", 422, "Not a known ISO 3166 country code, or one Souk cannot deliver to."
+    INVALID = ("invalid", 422,
+               "A value of the wrong form (not a number, not true/false, not a valid postcode...).")
+    INVALID_COUNTRY = ("invalid_country", 422,
+                       "Not a known ISO 3166 country code, or one Souk cannot deliver to.")
     INVALID_QUANTITY = "invalid_quantity", 422, "A quantity that is not a whole number in the allowed range."
     INVALID_CHARACTERS = "invalid_characters", 422, "Text with a character Souk does not store (NUL)."
     INVALID_KIND = "invalid_kind", 422, "Not one of the kinds the field lists."
     UNKNOWN_CATEGORY = "unknown_category", 422, "No category with this slug."
     NOTE_REQUIRED = "note_required", 422, "The chosen reason needs a note saying why."
-    SHIPPING_UNAVAILABLE = "shipping_unavailable", 422, "The shipping option does not deliver to that country."
+    SHIPPING_UNAVAILABLE = ("shipping_unavailable", 422,
+                            "The shipping option does not deliver to that country.")
     # Lists.
     INVALID_CURSOR = "invalid_cursor", 422, "A page cursor Souk did not give out; start from the first page."
     INVALID_LIMIT = "invalid_limit", 422, "A page size outside the allowed range."

@@ -1,8 +1,9 @@
 """Domain errors with stable snake_case codes.
 
 Services raise these; the API edge (souk/api.py) and the pages map them to HTTP
-once. A code never changes once shipped: clients switch on it. Every code is listed in its
-app's `error_codes.py` (souk/core/error_codes.py); docs/api.md shows them all.
+once. A code never changes once shipped: clients switch on it. Each is listed once, in its
+app's `error_codes.py` or, when several apps return it, in souk/core/error_codes.py;
+docs/api.md ("Error codes") shows them all.
 """
 
 from __future__ import annotations

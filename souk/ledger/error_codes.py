@@ -6,4 +6,5 @@ from souk.core.error_codes import ErrorCodeEnum
 
 
 class ErrorCode(ErrorCodeEnum):
-    LEDGER_UNBALANCED = "ledger_unbalanced", 500, "A journal entry that does not balance: a bug, never the user's doing."
+    LEDGER_UNBALANCED = ("ledger_unbalanced", 500,
+                         "A journal entry that does not balance: a bug, never the user's doing.")

@@ -24,6 +24,7 @@ class ErrorCode(ErrorCodeEnum):
     OUT_OF_STOCK = "out_of_stock", 409, "Fewer left than a line asks for; each such line is named."
     # Lines of an order (cancelling or refunding some of them) and shipping them.
     LINE_NOT_FOUND = "line_not_found", 422, "A line id that is not part of the order."
-    QUANTITY_OUT_OF_RANGE = "quantity_out_of_range", 422, "More units of a line than are left on it, or fewer than 1."
+    QUANTITY_OUT_OF_RANGE = ("quantity_out_of_range", 422,
+                             "More units of a line than are left on it, or fewer than 1.")
     INVALID_TRACKING_NUMBER = ("invalid_tracking_number", 422,
                                "A tracking number has only letters, digits and dashes.")

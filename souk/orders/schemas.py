@@ -199,7 +199,8 @@ def order_out(order: Order, *, lines=None, events=None) -> dict:
                       "protection_ends_at": order.protection_ends_at},
         "paid_at": order.paid_at, "shipped_at": order.shipped_at, "completed_at": order.completed_at,
         "cancelled_at": order.cancelled_at, "created_at": order.created_at,
-        "events": [{"kind": e.kind, "kind_label": EventKind(e.kind).label, "actor_role": e.actor_role, "from_status": e.from_status,
-                    "to_status": e.to_status, "message": e.message, "data": e.data, "created_at": e.created_at}
+        "events": [{"kind": e.kind, "kind_label": EventKind(e.kind).label, "actor_role": e.actor_role,
+                    "from_status": e.from_status, "to_status": e.to_status, "message": e.message,
+                    "data": e.data, "created_at": e.created_at}
                    for e in events],
     }

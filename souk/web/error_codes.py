@@ -7,4 +7,5 @@ from souk.core.error_codes import ErrorCodeEnum
 
 
 class ErrorCode(ErrorCodeEnum):
-    INVALID_PRODUCT = "invalid_product", 422, "A product number that is not a number (staff quality-control form)."
+    INVALID_PRODUCT = ("invalid_product", 422,
+                       "A product number that is not a number (staff quality-control form).")

@@ -103,7 +103,8 @@ class Module:
                 for target in node.targets:
                     if isinstance(target, ast.Name):
                         self.constants[target.id] = node.value.value
-            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and _is_str(node.value):
+            elif (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+                  and _is_str(node.value)):
                 self.constants[node.target.id] = node.value.value
         self.nodes = list(ast.walk(self.tree))
         self.parents: dict[ast.AST, ast.AST] = {}
@@ -129,7 +130,8 @@ def _is_str(node: ast.AST | None) -> bool:
 def _class_attribute(node: ast.ClassDef, name: str) -> ast.AST | None:
     """The value given to `name` in the class body (`name = v` or `name: T = v`), if any."""
     for stmt in node.body:
-        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets):
+        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name
+                                                for t in stmt.targets):
             return stmt.value
         if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name:
             return stmt.value
@@ -163,10 +165,12 @@ def load_modules(root: Path = SOUK) -> dict[str, Module]:
 class Collector:
     """Walks parsed modules; `uses` are the codes found, `unresolved` the expressions it could not follow."""
 
-    def __init__(self, modules: dict[str, Module], *, declared: dict[tuple[str, str], frozenset[str]] | None = None):
+    def __init__(self, modules: dict[str, Module], *,
+                 declared: dict[tuple[str, str], frozenset[str]] | None = None):
         self.modules = modules
         self.declared = DECLARED if declared is None else declared
-        self.by_module_name = {p[:-3].replace("/", ".").removesuffix(".__init__"): m for p, m in modules.items()}
+        self.by_module_name = {p[:-3].replace("/", ".").removesuffix(".__init__"): m
+                               for p, m in modules.items()}
         self.uses: list[Use] = []
         self.unresolved: list[tuple[str, int, str]] = []
         self.declared_seen: set[tuple[str, str]] = set()
@@ -264,7 +268,7 @@ class Collector:
             raise
 
     def _enum_member(self, expr: ast.Attribute, module: Module) -> ErrorCodeEnum | None:
-        """`ErrorCode.X`, `error_codes.ErrorCode.X`, `CoreCode.X`: a member of an `error_codes` module's enum."""
+        """`ErrorCode.X`, `error_codes.ErrorCode.X`, `CoreCode.X`: a member of an error_codes enum."""
         chain = []
         node: ast.AST = expr
         while isinstance(node, ast.Attribute):
@@ -298,7 +302,8 @@ class Collector:
             if isinstance(node, ast.ClassDef) and node.name in self.errors and self.errors[node.name] is node:
                 value = _class_attribute(node, "code")
                 if value is not None:
-                    self._add(self.resolve(value, module, value.lineno), self.status_of(node.name), module, value)
+                    self._add(self.resolve(value, module, value.lineno), self.status_of(node.name),
+                              module, value)
             elif isinstance(node, ast.Call):
                 self._call(node, module)
             elif isinstance(node, ast.Dict):
@@ -309,9 +314,10 @@ class Collector:
         kwargs = {k.arg: k.value for k in node.keywords if k.arg}
         if name in self.errors:
             if "code" in kwargs:
-                self._add(self.resolve(kwargs["code"], module, node.lineno), self.status_of(name), module, node)
-        elif (name == "__init__" and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Call)
-              and _name(node.func.value.func) == "super"):
+                self._add(self.resolve(kwargs["code"], module, node.lineno), self.status_of(name),
+                          module, node)
+        elif (name == "__init__" and isinstance(node.func, ast.Attribute)
+              and isinstance(node.func.value, ast.Call) and _name(node.func.value.func) == "super"):
             cls = module.enclosing(node, (ast.ClassDef,))
             if cls is not None and cls.name in self.errors and "code" in kwargs:
                 self._add(self.resolve(kwargs["code"], module, node.lineno), self.status_of(cls.name),
@@ -324,12 +330,13 @@ class Collector:
             self._add(self.resolve(node.args[1], module, node.lineno), 422, module, node)
         elif name in CARRIERS:
             index = self._code_parameter(name, module)
-            code = kwargs.get("code", node.args[index] if index is not None and len(node.args) > index else None)
+            positional = node.args[index] if index is not None and len(node.args) > index else None
+            code = kwargs.get("code", positional)
             if code is not None:
                 self._add(self.resolve(code, module, node.lineno), CARRIERS[name], module, node)
 
     def _code_parameter(self, name: str, module: Module) -> int | None:
-        """The position of the `code` parameter of a carrier (a function or a dataclass) defined in `module`."""
+        """The position of the `code` parameter of a carrier (a function or a dataclass) of `module`."""
         for node in module.tree.body:
             if isinstance(node, ast.FunctionDef) and node.name == name:
                 names = [a.arg for a in node.args.posonlyargs + node.args.args]
@@ -381,7 +388,7 @@ EDGES = frozenset({"web"})
 
 
 def not_enumerated(collector: Collector) -> list[Use]:
-    """Uses whose code is neither in their app's ErrorCode nor in core's (nor, for the pages, in any app's)."""
+    """Uses whose code is neither in their app's ErrorCode nor in core's (nor, for the pages, any app's)."""
     enums = enumerations()
     everywhere = {m.value for enum in enums.values() for m in enum}
     core = {m.value for m in enums["core"]}
@@ -411,8 +418,9 @@ def test_the_walk_finds_the_codes_souk_raises(collector):
 
 def test_every_code_souk_returns_is_enumerated_in_its_app_or_in_core(collector):
     missing = not_enumerated(collector)
-    assert not missing, ("add these codes to the app's error_codes.py (or souk/core/error_codes.py when several "
-                         "apps return them), then run `souk apidoc`:\n" + "\n".join(map(str, missing)))
+    assert not missing, ("add these codes to the app's error_codes.py (or souk/core/error_codes.py when "
+                         "several apps return them), then run `souk apidoc`:\n"
+                         + "\n".join(map(str, missing)))
 
 
 def test_every_code_is_followed_to_its_value_or_declared(collector):
@@ -436,7 +444,8 @@ def test_no_code_is_enumerated_twice():
 def test_every_enumerated_code_is_returned_somewhere(collector):
     """The list in docs/api.md is exact: no code a client can never receive."""
     used = {u.code for u in collector.uses}
-    dead = sorted(f"{app}: {m.value}" for app, enum in enumerations().items() for m in enum if m.value not in used)
+    dead = sorted(f"{app}: {m.value}" for app, enum in enumerations().items() for m in enum
+                  if m.value not in used)
     assert not dead, f"enumerated but never returned (remove them): {dead}"
 
 
@@ -446,7 +455,7 @@ def test_each_code_is_snake_case_with_a_one_line_meaning_and_a_status():
             assert member.value.isascii() and member.value.replace("_", "").isalnum(), (app, member)
             assert member.value == member.value.lower() and not member.value.startswith("_"), (app, member)
             assert member.name == member.value.upper(), (app, member)
-            assert member.meaning and "\n" not in member.meaning and member.meaning.endswith("."), (app, member)
+            assert member.meaning.endswith(".") and "\n" not in member.meaning, (app, member)
             assert member.status is None or 400 <= member.status <= 599, (app, member)
 
 
@@ -515,9 +524,10 @@ def test_a_code_raised_without_being_enumerated_fails_the_contract():
 
 
 def test_a_code_enumerated_in_another_app_only_does_not_count():
-    """`email_taken` is accounts'; raised by orders it must move to core (or be orders' own). The pages may."""
+    """`email_taken` is accounts'; raised by orders it must move to core (or be orders'). The pages may."""
     modules = load_modules()
-    source = 'from souk.core.errors import ValidationFailed\nraise ValidationFailed("x", code="email_taken")\n'
+    source = ('from souk.core.errors import ValidationFailed\n'
+              'raise ValidationFailed("x", code="email_taken")\n')
     modules["souk/orders/synthetic.py"] = Module("souk/orders/synthetic.py", source)
     modules["souk/web/synthetic.py"] = Module("souk/web/synthetic.py", source)
     assert [(u.code, u.app) for u in not_enumerated(collect(modules))] == [("email_taken", "orders")]

@@ -77,8 +77,9 @@ class Walk:
         func = node.func
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
         kwargs = {k.arg: k.value for k in node.keywords if k.arg}
-        writes_kind = (name == "record" or name == "OrderEvent"
-                       or (name in ("create", "get_or_create", "update_or_create") and "OrderEvent" in ast.unparse(func)))
+        creates = (name in ("create", "get_or_create", "update_or_create")
+                   and "OrderEvent" in ast.unparse(func))
+        writes_kind = name in ("record", "OrderEvent") or creates
         if writes_kind and "kind" in kwargs:
             self._write(kwargs["kind"], node, None)
         for module, (function, argument, index) in SQL_WRITERS.items():
@@ -153,7 +154,8 @@ class Walk:
         func = call.func
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
         defs = [n for n in ast.walk(self.tree) if isinstance(n, ast.FunctionDef) and n.name == name]
-        returns = [r.value for d in defs for r in ast.walk(d) if isinstance(r, ast.Return) and r.value is not None]
+        returns = [r.value for d in defs for r in ast.walk(d)
+                   if isinstance(r, ast.Return) and r.value is not None]
         if not returns:
             raise Unresolved
         found: set[str] = set()
@@ -203,7 +205,8 @@ def test_the_walk_finds_the_timeline_writers(walk):
 
 
 def test_every_kind_souk_writes_is_an_event_kind(walk):
-    unknown = sorted(f"{w.path}:{w.line} {k!r}" for w in walk.writes for k in w.kinds if k not in EventKind.values)
+    unknown = sorted(f"{w.path}:{w.line} {k!r}" for w in walk.writes for k in w.kinds
+                     if k not in EventKind.values)
     assert not unknown, f"add these to souk/orders/event_kinds.py, then run `souk apidoc`: {unknown}"
 
 
@@ -249,7 +252,8 @@ def test_record_refuses_a_kind_that_is_not_listed(buyer, store_a):
     with pytest.raises(ValueError, match="not an order event kind"):
         events.record(order_id=order.pk, kind="message_sent", actor_role="buyer", actor=buyer)
     assert OrderEvent.objects.filter(order=order).count() == before
-    event = events.record(order_id=order.pk, kind=EventKind.PROTECTION_EXTENDED, actor_role="buyer", actor=buyer)
+    event = events.record(order_id=order.pk, kind=EventKind.PROTECTION_EXTENDED, actor_role="buyer",
+                          actor=buyer)
     assert OrderEvent.objects.get(pk=event.pk).kind == "protection_extended"
 
 
