@@ -534,7 +534,7 @@ def test_a_code_enumerated_in_another_app_only_does_not_count():
 
 
 def test_souk_apidoc_lists_every_code_with_its_status_and_meaning():
-    from souk.core.management.commands.apidoc import render
+    from souk.web.management.commands.apidoc import render
 
     text = render("# API\n\nProse a person wrote.\n")  # no markers yet: the sections are appended
     assert text.startswith("# API\n\nProse a person wrote.\n\n<!-- endpoints:start -->")

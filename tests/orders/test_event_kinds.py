@@ -268,7 +268,7 @@ def test_the_order_api_shows_each_event_with_its_label(buyer, store_a):
 
 
 def test_souk_apidoc_lists_every_kind_with_its_label():
-    from souk.core.management.commands.apidoc import event_kind_table
+    from souk.web.management.commands.apidoc import event_kind_table
 
     table = event_kind_table()
     assert all(f"| `{kind.value}` | {kind.label} |" in table for kind in EventKind)

@@ -125,8 +125,8 @@ def test_another_buyer_cannot_confirm_receipt(order, other_buyer, store_a):
 
 
 def test_a_note_on_the_timeline_does_not_change_the_status(order, buyer):
-    events.record(order_id=order.pk, kind="message_sent", actor_role="buyer", actor=buyer, message="Hello",
+    events.record(order_id=order.pk, kind="address_fixed", actor_role="buyer", actor=buyer, message="Hello",
                   data={"conversation": 1})
     note = order.events.order_by("pk").last()
-    assert (note.kind, note.actor_id, note.from_status, note.to_status) == ("message_sent", buyer.pk, "", "")
+    assert (note.kind, note.actor_id, note.from_status, note.to_status) == ("address_fixed", buyer.pk, "", "")
     assert Order.objects.get(pk=order.pk).status == "awaiting_payment"

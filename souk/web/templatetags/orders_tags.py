@@ -1,6 +1,8 @@
 from django import template
 
+from souk.cancellations.reasons import get_reason
 from souk.core.money import format_money
+from souk.orders.event_kinds import EventKind
 from souk.orders.status import STATUS_LABELS, Status
 
 register = template.Library()
@@ -19,22 +21,13 @@ def get_item(mapping, key):
     return mapping.get(key, "") if mapping else ""
 
 
-EVENT_LABELS = {
-    "order_placed": "Order placed",
-    "pay": "Payment received",
-    "hold_for_verification": "Payment received, being verified",
-    "verify": "Payment verified",
-    "request_cancellation": "Cancellation requested",
-    "resume": "Cancellation request closed",
-    "ship": "Shipped",
-    "confirm_receipt": "Receipt confirmed",
-    "cancel": "Cancelled",
-}
-
-
 @register.filter
 def event_label(kind: str) -> str:
-    return EVENT_LABELS.get(kind) or kind.replace("_", " ").capitalize()
+    """The timeline kind's label, from the one enumeration (`souk.orders.event_kinds.EventKind`)."""
+    try:
+        return EventKind(kind).label
+    except ValueError:
+        return kind.replace("_", " ").capitalize()
 
 
 @register.filter
@@ -48,7 +41,5 @@ def status_label(status: str) -> str:
 @register.filter
 def reason_label(code: str) -> str:
     """'changed_mind' → 'I changed my mind' (the reasons catalogue's label)."""
-    from souk.cancellations.reasons import get_reason
-
     reason = get_reason(code or "")
     return reason.label if reason else (code or "").replace("_", " ")
