@@ -14,14 +14,18 @@ def enqueue_together(calls: list[tuple]) -> None:
     column values; tests/core/test_enqueue_parity.py compares them), written together with the
     model's `bulk_create`, and `task_enqueued` is sent for each, as `enqueue` does. Any other
     backend, tasks of several backends, or a backend with its own `id_function` option get one
-    ordinary `task.enqueue(*args)` per call.
+    ordinary `task.enqueue(*args)` per call; so does a single call outside a transaction, where
+    `bulk_create` would wrap its INSERT in a transaction of its own (BEGIN/COMMIT) and `enqueue`
+    is one autocommit INSERT (checkout's payment-window timer on PostgreSQL).
     """
     if not calls:
         return
     backend = calls[0][0].get_backend()
+    from django.db import transaction
     from django_tasks_db.backend import DatabaseBackend
 
     if (not isinstance(backend, DatabaseBackend) or backend.options.get("id_function")
+            or (len(calls) == 1 and transaction.get_autocommit())
             or any(t.get_backend() is not backend for t, _ in calls)):
         for task_, args in calls:
             task_.enqueue(*args)

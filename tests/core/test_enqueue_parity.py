@@ -136,6 +136,19 @@ def test_the_worker_runs_them_as_it_runs_enqueued_ones():
         ("SUCCESSFUL", '["x"]'), ("SUCCESSFUL", '[1, [2, 3], ["a"]]'), ("SUCCESSFUL", '{"k": 1}')]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_one_call_is_one_autocommit_insert_and_several_are_one_insert():
+    assert transaction.get_autocommit()
+    now = timezone.now()
+    with CaptureQueriesContext(connection) as queries:
+        enqueue_together([(expire_payment_window.using(run_after=now), (1, 2))])  # checkout's timer
+    assert [q["sql"].split()[0].upper() for q in queries] == ["INSERT"]
+    with CaptureQueriesContext(connection) as queries:
+        enqueue_together(the_calls(now))
+    assert [q["sql"].split()[0].upper() for q in queries].count("INSERT") == 1
+    assert DBTaskResult.objects.count() == 1 + len(the_calls(now))
+
+
 def test_a_backend_with_its_own_id_function_gets_ordinary_enqueues(db):
     tasks = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"],
                          "OPTIONS": {"id_function": f"{__name__}.numbered_id"}}}
