@@ -25,7 +25,8 @@ def _in_model_order(model, names: tuple[str, ...]) -> list:
     equal to the ORM's `select_related` query."""
     fields = [f for f in model._meta.concrete_fields if f.attname in names]
     if len(fields) != len(set(names)):
-        raise ValueError(f"not concrete fields of {model.__name__}: {sorted(set(names) - {f.attname for f in fields})}")
+        unknown = sorted(set(names) - {f.attname for f in fields})
+        raise ValueError(f"not concrete fields of {model.__name__}: {unknown}")
     return fields
 
 

@@ -123,10 +123,12 @@ def test_the_worker_runs_them_as_it_runs_enqueued_ones():
         now = timezone.now()
         with transaction.atomic():
             enqueue([(echo, (1, [2, 3], ("a",))), (echo.using(priority=5, run_after=now), ("x",)),
-                     (echo.using(run_after=now + timedelta(hours=1)), ("later",)), (echo_urgent, ({"k": 1},))])
+                     (echo.using(run_after=now + timedelta(hours=1)), ("later",)),
+                     (echo_urgent, ({"k": 1},))])
         call_command("worker", batch=True, no_sweeps=True, verbosity=0)
-        return sorted((r.task_path, r.priority, json.dumps(r.args_kwargs), r.status, json.dumps(r.return_value),
-                       len(r.worker_ids), r.started_at is None, r.finished_at is None)
+        return sorted((r.task_path, r.priority, json.dumps(r.args_kwargs), r.status,
+                       json.dumps(r.return_value), len(r.worker_ids), r.started_at is None,
+                       r.finished_at is None)
                       for r in DBTaskResult.objects.all())
 
     together, singly = run(enqueue_together), run(one_by_one)
@@ -154,7 +156,8 @@ def test_a_backend_with_its_own_id_function_gets_ordinary_enqueues(db):
                          "OPTIONS": {"id_function": f"{__name__}.numbered_id"}}}
     with override_settings(TASKS=tasks):
         enqueue_together([(echo, (1,)), (echo_urgent, (2,))])
-    assert sorted(r.int >> 64 for r in DBTaskResult.objects.values_list("id", flat=True)) == [0xC0FFEE, 0xC0FFEE]
+    ids = DBTaskResult.objects.values_list("id", flat=True)
+    assert sorted(i.int >> 64 for i in ids) == [0xC0FFEE, 0xC0FFEE]
 
 
 def test_another_backend_gets_ordinary_enqueues(db):

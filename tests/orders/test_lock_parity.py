@@ -39,7 +39,8 @@ def orm_lock(*, order_id: int, parties: bool, **filters):
 
 def person(email: str, first: str, last: str, display: str):
     """Every loaded user field distinct and non-empty: a value in the wrong field cannot pass unseen."""
-    user = UserFactory(email=email, first_name=first, last_name=last, display_name=display, phone="+14155550123")
+    user = UserFactory(email=email, first_name=first, last_name=last, display_name=display,
+                       phone="+14155550123")
     AddressFactory(user=user, name=f"{first} {last}", street_address=f"{len(first)} Long Street")
     return user
 
