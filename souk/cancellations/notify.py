@@ -20,7 +20,7 @@ def tell(*, kind: str, recipients: list, order, title: str, body: str, data: dic
     """Notify `recipients` (users) about `order` and, when `message`, post it into the order's conversation.
 
     With `tasks`, the delivery tasks are appended to it for the caller to write in its own
-    transaction (`souk.notifications.tasks.enqueue_together`); else they are enqueued after commit."""
+    transaction (`souk.core.tasks.enqueue_together`); else they are enqueued after commit."""
     tell_many([{"kind": kind, "recipients": recipients, "order": order, "title": title, "body": body,
                 "data": data, "actor": actor, "message": message}], tasks=tasks)
 
