@@ -90,8 +90,16 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------
-# SQLite (WAL, BEGIN IMMEDIATE) is the embedded default; DATABASE_URL points at
-# PostgreSQL for real deployments and for the concurrency tests.
+# SQLite (WAL, BEGIN IMMEDIATE, a 20 s busy timeout) is the embedded default;
+# DATABASE_URL points at PostgreSQL for real deployments and for the concurrency
+# tests. A `sqlite:///…` DATABASE_URL gets the same SQLite options as the
+# default: without them a second writer (the worker) fails "database is locked"
+# at once instead of waiting its turn (docs/operations.md, Configuration).
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+}
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("SOUK_CONN_MAX_AGE", 60))}
@@ -101,13 +109,11 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SOUK_SQLITE_PATH", str(VAR_DIR / "souk.sqlite3")),
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
-            },
         }
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Options written in the URL's query string win over the defaults.
+    DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
 if os.environ.get("SOUK_TEST_DB_NAME"):
     # Lets several test runs share one PostgreSQL server without clashing.
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ["SOUK_TEST_DB_NAME"]
