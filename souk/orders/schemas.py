@@ -105,6 +105,7 @@ def page_out(page: OrderPage) -> dict:
 
 
 class OrderLineOut(Schema):
+    id: int = Field(description="the line's id: what a line-level cancellation names as `line_id`")
     product_id: int | None
     title: str
     specs: list[list[str]]
@@ -185,7 +186,7 @@ def order_out(order: Order, *, lines=None, events=None) -> dict:
         "store": {"id": order.store_id, "name": order.store.name},
         "subtotal": money(order.subtotal_minor, cur), "shipping_cost": money(order.shipping_minor, cur),
         "total": money(order.total_minor, cur), "item_count": order.item_count,
-        "lines": [{"product_id": ln.product_id, "title": ln.title, "specs": ln.specs,
+        "lines": [{"id": ln.pk, "product_id": ln.product_id, "title": ln.title, "specs": ln.specs,
                    "unit_price": money(ln.unit_price_minor, cur), "quantity": ln.quantity,
                    "line_total": money(ln.line_total_minor, cur)} for ln in lines],
         "shipping_address": order.shipping_address, "contact_email": order.contact_email,
