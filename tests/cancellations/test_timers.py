@@ -108,7 +108,7 @@ def test_an_order_not_shipped_by_ship_by_is_cancelled_and_refunded_seller_fault(
     fact = Cancellation.objects.get(order=order)
     assert (fact.reason, fact.fault, fact.actor_role) == ("ship_by_deadline_missed", "seller", "system")
     assert fact.refund.amount_minor == 2300
-    assert Notification.objects.filter(recipient=buyer, kind="order_cancelled_by_platform").exists()
+    assert Notification.objects.filter(recipient=buyer, kind="order_cancelled_not_shipped").exists()
     assert_audit_clean()
 
 

@@ -224,6 +224,19 @@ def _tell_cancelled(*, order: Order, actor, actor_role: str, reason: Reason, who
                           title=f"Order {order.number} cancelled by the buyer",
                           body=f"The buyer cancelled order {order.number} before paying: {reason.label}.",
                           data=data, actor=actor))
+    elif reason.code == "ship_by_deadline_missed":
+        # Say what happened, not "by Souk" (docs/notifications.md, Cancellation kinds).
+        by_date = f"{order.ship_by:%d %b %Y}" if order.ship_by else "the ship-by date"
+        items.append(dict(kind="order_cancelled_not_shipped", recipients=[order.buyer], order=order,
+                          message=False, data=data, actor=actor,
+                          title=f"Order {order.number} cancelled: the seller did not ship it in time",
+                          body=f"Order {order.number} was cancelled because the seller did not ship it by "
+                               f"{by_date}. You are refunded in full.{refund_text}"))
+        items.append(dict(kind="order_cancelled_not_shipped", recipients=[order.store.owner], order=order,
+                          data=data, actor=actor,
+                          title=f"Order {order.number} cancelled: not shipped by {by_date}",
+                          body=f"Order {order.number} was cancelled because it was not shipped by {by_date}, "
+                               "its ship-by deadline. The buyer is refunded in full."))
     else:
         by = {"seller": "the seller", "staff": "Souk", "system": "Souk"}[actor_role]
         items.append(dict(kind=f"order_cancelled_by_{'seller' if actor_role == 'seller' else 'platform'}",
