@@ -1,33 +1,19 @@
 """The JSON API root: one NinjaAPI at /api/, routers per app, errors mapped to HTTP once.
 
-Authentication: `Authorization: Bearer souk_...` personal access tokens, or the
-browser session (with CSRF) for the pages' own htmx calls.
+Authentication (souk/accounts/api_auth.py): `Authorization: Bearer souk_...` personal access
+tokens, or the browser session (with CSRF) for the pages' own htmx calls. Every route under
+/api/staff/ uses `STAFF_AUTH`: 403 `staff_only` for anyone signed in who is not staff.
 """
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.security import HttpBearer, django_auth
 
-from souk.accounts.tokens import user_for_token
+from souk.accounts.api_auth import AUTH
 from souk.core.errors import DomainError
-
-
-class TokenAuth(HttpBearer):
-    openapi_scheme = "bearer"
-
-    def authenticate(self, request: HttpRequest, token: str):
-        user = user_for_token(token)
-        if user is not None:
-            request.user = user
-        return user
-
-
-token_auth = TokenAuth()
-AUTH = [token_auth, django_auth]
 
 ERROR_SCHEMA = {
     "type": "object",

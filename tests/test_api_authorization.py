@@ -27,7 +27,6 @@ from tests.factories import (
     ShippingRateFactory,
     StoreFactory,
     UserFactory,
-    WebhookEndpointFactory,
 )
 
 # Endpoints with an id in the path that are public by design, and why.
@@ -48,6 +47,10 @@ PUBLIC_OR_SELF_SCOPED = {
                                                                   "(tests/compliance/test_customs_api.py)",
     ("POST", "/api/staff/products/{product_id}/quality-flag"): "staff-only: any other user gets 403 "
                                                                "(tests/compliance/test_customs_api.py)",
+    ("DELETE", "/api/staff/webhooks/{endpoint_id}"): "staff-only: any other user gets 403 "
+                                                      "(tests/test_api_staff_routes.py)",
+    ("GET", "/api/staff/webhooks/{endpoint_id}/deliveries"): "staff-only: any other user gets 403 "
+                                                             "(tests/test_api_staff_routes.py)",
 }
 
 
@@ -127,10 +130,6 @@ CASES = {
         sender=w.owner, order_id=w.order.pk, body="hello").conversation_id}, None),
     ("POST", "/api/notifications/{notification_id}/read"): ("owner", lambda w: {
         "notification_id": NotificationFactory(recipient=w.owner).pk}, None),
-    ("DELETE", "/api/staff/webhooks/{endpoint_id}"): ("owner", lambda w: {
-        "endpoint_id": WebhookEndpointFactory(created_by=w.owner).pk}, None),
-    ("GET", "/api/staff/webhooks/{endpoint_id}/deliveries"): ("owner", lambda w: {
-        "endpoint_id": WebhookEndpointFactory(created_by=w.owner).pk}, None),
     ("POST", "/api/orders/{number}/review"): ("owner", lambda w: {"number": w.order.number},
                                               lambda: {"overall": 5, "item_as_described": 5, "communication": 5,
                                                        "shipping_speed": 5}),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.http import JsonResponse
 from ninja import Query, Router, Schema
 
+from souk.accounts.api_auth import STAFF_AUTH
 from souk.cancellations import schemas as s
 from souk.cancellations import selectors, services
 from souk.cancellations.reasons import REJECT_REASONS, Actor, reasons_for
@@ -130,7 +131,7 @@ def seller_cancel(request, number: str, payload: s.SellerCancelIn):
                                                                  reason=payload.reason, note=payload.note)))
 
 
-@router.post("/staff/orders/{number}/cancel", response={200: s.CancelOut},
+@router.post("/staff/orders/{number}/cancel", response={200: s.CancelOut}, auth=STAFF_AUTH,
              summary="Staff: cancel any unshipped order with a platform reason (403 for everyone else)")
 def staff_cancel(request, number: str, payload: s.SellerCancelIn):
     if not request.user.is_staff:

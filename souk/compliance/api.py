@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ninja import Query, Router, Schema, Status
 
+from souk.accounts.api_auth import STAFF_AUTH
 from souk.compliance import schemas as s
 from souk.compliance import selectors, services
 from souk.compliance.conf import setting
@@ -34,20 +35,21 @@ def _seller_store_id(user) -> int:
 
 # --- Staff -----------------------------------------------------------------------------------------
 
-@router.get("/staff/customs-rules", response=list[s.CustomsRuleOut], summary="Customs rules (staff)")
+@router.get("/staff/customs-rules", response=list[s.CustomsRuleOut], auth=STAFF_AUTH,
+            summary="Customs rules (staff)")
 def list_rules(request, params: Query[RuleListParams]):
     services.require_staff(request.user)
     return [s.rule_out(r) for r in selectors.customs_rule_list(country=params.country, active=params.active)]
 
 
-@router.post("/staff/customs-rules", response={201: s.ImpactOut},
+@router.post("/staff/customs-rules", response={201: s.ImpactOut}, auth=STAFF_AUTH,
              summary="Add a customs rule (staff): returns it with the paid, unshipped orders it hits")
 def create_rule(request, payload: s.CustomsRuleIn):
     created = services.customs_rule_create(staff=request.user, data=payload.model_dump())
     return Status(201, {"rule": s.rule_out(created.rule), "orders": [s.impact_out(r) for r in created.hits]})
 
 
-@router.get("/staff/customs-rules/{rule_id}/impact", response=s.ImpactOut,
+@router.get("/staff/customs-rules/{rule_id}/impact", response=s.ImpactOut, auth=STAFF_AUTH,
             summary="The paid, unshipped orders a customs rule hits (staff)")
 def rule_impact(request, rule_id: int):
     services.require_staff(request.user)
@@ -55,14 +57,14 @@ def rule_impact(request, rule_id: int):
     return {"rule": s.rule_out(rule), "orders": [s.impact_out(r) for r in hits]}
 
 
-@router.post("/staff/customs-rules/{rule_id}/cancel-orders", response=s.BulkCancelOut,
+@router.post("/staff/customs-rules/{rule_id}/cancel-orders", response=s.BulkCancelOut, auth=STAFF_AUTH,
              summary="Cancel orders a customs rule hits: reason customs_restriction, refunded, buyers told (staff)")
 def rule_cancel_orders(request, rule_id: int, payload: s.CancelOrdersIn):
     result = services.customs_rule_cancel_hits(staff=request.user, rule_id=rule_id, order_ids=payload.order_ids)
     return {"cancelled": result.cancelled, "skipped": result.skipped}
 
 
-@router.post("/staff/products/{product_id}/quality-flag", response={201: s.QualityFlagOut},
+@router.post("/staff/products/{product_id}/quality-flag", response={201: s.QualityFlagOut}, auth=STAFF_AUTH,
              summary="Flag a product for quality control: listing suspended, unshipped orders cancelled (staff)")
 def quality_flag(request, product_id: int, payload: s.QualityFlagIn):
     result = services.product_flag_quality(staff=request.user, product_id=product_id, kind=payload.kind,

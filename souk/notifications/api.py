@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ninja import Field, Path, Query, Router, Schema, Status
 
+from souk.accounts.api_auth import STAFF_AUTH
 from souk.core.schemas import UnreadCountOut
 from souk.notifications import schemas as s
 from souk.notifications import selectors, services
@@ -48,14 +49,15 @@ def read_one(request, notification_id: int = Path(..., ge=1, le=MAX_ID)):
     return s.notification_out(notification)
 
 
-# --- staff: webhooks ----------------------------------------------------------------------
+# --- staff: webhooks (STAFF_AUTH: 403 for non-staff before the request is read) --------------
 
-@router.get("/staff/webhooks", response=list[s.WebhookOut], summary="Webhook endpoints (staff)")
+@router.get("/staff/webhooks", response=list[s.WebhookOut], auth=STAFF_AUTH,
+            summary="Webhook endpoints (staff)")
 def list_webhooks(request):
     return [s.webhook_out(e) for e in selectors.webhook_endpoints(user=request.user)]
 
 
-@router.post("/staff/webhooks", response={201: s.WebhookCreatedOut},
+@router.post("/staff/webhooks", response={201: s.WebhookCreatedOut}, auth=STAFF_AUTH,
              summary="Register a webhook endpoint (staff); the signing secret is shown once")
 def create_webhook(request, payload: s.WebhookIn):
     endpoint = services.webhook_endpoint_create(actor=request.user, url=payload.url, kinds=payload.kinds,
@@ -63,14 +65,14 @@ def create_webhook(request, payload: s.WebhookIn):
     return Status(201, s.webhook_out(endpoint, with_secret=True))
 
 
-@router.delete("/staff/webhooks/{endpoint_id}", response={204: None},
+@router.delete("/staff/webhooks/{endpoint_id}", response={204: None}, auth=STAFF_AUTH,
                summary="Deactivate a webhook endpoint (staff); its delivery log stays")
 def delete_webhook(request, endpoint_id: int = Path(..., ge=1, le=MAX_ID)):
     services.webhook_endpoint_delete(actor=request.user, endpoint_id=endpoint_id)
     return Status(204, None)
 
 
-@router.get("/staff/webhooks/{endpoint_id}/deliveries", response=s.DeliveryPageOut,
+@router.get("/staff/webhooks/{endpoint_id}/deliveries", response=s.DeliveryPageOut, auth=STAFF_AUTH,
             summary="An endpoint's delivery log, newest first (staff)")
 def webhook_deliveries(request, params: Query[DeliveryParams], endpoint_id: int = Path(..., ge=1, le=MAX_ID)):
     page = selectors.webhook_deliveries(user=request.user, endpoint_id=endpoint_id, cursor=params.cursor,

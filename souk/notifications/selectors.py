@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from souk.core.errors import NotFound, ValidationFailed
+from souk.core.errors import Forbidden, NotFound, ValidationFailed
 from souk.notifications.models import Notification, WebhookDelivery, WebhookEndpoint
 
 MAX_LIMIT = 100
@@ -57,7 +57,7 @@ def unread_notification_count(*, user) -> int:
 
 def _require_staff(user) -> None:
     if not getattr(user, "is_staff", False):
-        raise NotFound("Not found.", code="not_found")
+        raise Forbidden("Only Souk staff can do this.", code="staff_only")
 
 
 def webhook_endpoints(*, user) -> list[WebhookEndpoint]:
@@ -67,7 +67,7 @@ def webhook_endpoints(*, user) -> list[WebhookEndpoint]:
 
 def webhook_deliveries(*, user, endpoint_id: int, cursor: str | None = None, limit: int = 50,
                        state: str | None = None) -> Page:
-    """The delivery log of one endpoint, newest first (staff only; 404 for everyone else)."""
+    """The delivery log of one endpoint, newest first (staff only; 403 for everyone else)."""
     _require_staff(user)
     if not WebhookEndpoint.objects.filter(pk=endpoint_id).exists():
         raise NotFound("No such webhook endpoint.", code="webhook_not_found")

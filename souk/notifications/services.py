@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from souk.core.errors import ErrorCollector, NotFound
+from souk.core.errors import ErrorCollector, Forbidden, NotFound
 from souk.notifications.models import EmailMessage, Notification, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger("souk.notifications")
@@ -248,8 +248,8 @@ URL_MAX = 500
 
 def _require_staff(user) -> None:
     if not getattr(user, "is_staff", False):
-        # Staff-only objects look like nothing at all to everyone else.
-        raise NotFound("Not found.", code="not_found")
+        # One rule for staff routes (docs/api.md, Conventions): 403 for anyone else.
+        raise Forbidden("Only Souk staff can do this.", code="staff_only")
 
 
 def _check_endpoint_input(url: str, kinds: list[str], description: str) -> tuple[str, list[str], str]:

@@ -35,7 +35,8 @@ def endpoint_table() -> str:
     for path, methods in schema["paths"].items():
         for method, op in methods.items():
             tag = (op.get("tags") or ["other"])[0]
-            auth = "token or session" if op.get("security") else "public"
+            schemes = {name for requirement in op.get("security") or [] for name in requirement}
+            auth = "staff" if "StaffTokenAuth" in schemes else "token or session" if schemes else "public"
             summary = _cell(op.get("summary") or op.get("operationId", ""))
             rows.append((tag, path, method.upper(), auth, summary))
     rows.sort()
