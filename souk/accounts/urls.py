@@ -7,9 +7,7 @@ from souk.accounts.forms import LoginForm, PasswordResetRequestForm
 app_name = "accounts"
 urlpatterns = [
     path("register/", views.register, name="register"),
-    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html",
-                                                authentication_form=LoginForm,
-                                                redirect_authenticated_user=True), name="login"),
+    path("login/", views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),  # POST only (Django 5)
     path("password-reset/", auth_views.PasswordResetView.as_view(
         template_name="accounts/password_reset_form.html", form_class=PasswordResetRequestForm,

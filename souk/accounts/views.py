@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -22,6 +24,24 @@ def _next_url(request: HttpRequest, default: str) -> str:
                                        require_https=request.is_secure()):
         return target
     return default
+
+
+def landing_url(user) -> str:
+    """Where a person lands after logging in with nowhere else to go: a seller (a store owner) on the
+    seller dashboard, anyone else on My Orders."""
+    return reverse("web:seller_dashboard") if user.is_seller else reverse("orders:my_orders")
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login, landing each person on their own page. A `next` on this site still wins
+    (Django follows it only if `url_has_allowed_host_and_scheme` accepts it, so an off-site or
+    `javascript:` link is ignored); without one, `landing_url`."""
+
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        return landing_url(self.request.user)
 
 
 def register(request: HttpRequest) -> HttpResponse:
