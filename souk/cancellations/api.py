@@ -17,7 +17,7 @@ from souk.core.errors import Forbidden, ValidationFailed
 from souk.core.money import minor_to_decimal_str
 from souk.orders.models import Order
 from souk.orders.selectors import order_id_for
-from souk.payments.idempotency import HEADER, idempotent
+from souk.payments.idempotency import HEADER, idempotent, openapi_header
 
 router = Router(tags=["cancellations"])
 
@@ -76,6 +76,7 @@ def seller_decision(request, number: str):
 
 
 @router.post("/orders/{number}/cancel", response={200: s.CancelOut},
+             openapi_extra=openapi_header(required=False),
              summary="Cancel your order: at once if unpaid, else a request the seller answers")
 def buyer_cancel(request, number: str, payload: s.CancelIn):
     order_id = order_id_for(number=number, buyer=request.user)
@@ -89,6 +90,7 @@ def buyer_cancel(request, number: str, payload: s.CancelIn):
 
 
 @router.post("/orders/{number}/cancellation-request/withdraw", response={200: s.RequestOut},
+             openapi_extra=openapi_header(required=False),
              summary="Withdraw your pending cancellation request: the order goes on")
 def buyer_withdraw(request, number: str):
     order_id = order_id_for(number=number, buyer=request.user)
@@ -101,6 +103,7 @@ def buyer_withdraw(request, number: str):
 
 
 @router.post("/seller/orders/{number}/cancellation-request/approve", response={200: s.CancelOut},
+             openapi_extra=openapi_header(required=False),
              summary="Approve the buyer's cancellation request: cancelled, restocked, refund started")
 def seller_approve(request, number: str):
     order_id = order_id_for(number=number, store__owner=request.user)
@@ -109,6 +112,7 @@ def seller_approve(request, number: str):
 
 
 @router.post("/seller/orders/{number}/cancellation-request/reject", response={200: s.RequestOut},
+             openapi_extra=openapi_header(required=False),
              summary="Reject the buyer's cancellation request with a reason (already shipped: give tracking)")
 def seller_reject(request, number: str, payload: s.RejectIn):
     order_id = order_id_for(number=number, store__owner=request.user)
@@ -123,6 +127,7 @@ def seller_reject(request, number: str, payload: s.RejectIn):
 
 
 @router.post("/seller/orders/{number}/cancel", response={200: s.CancelOut},
+             openapi_extra=openapi_header(required=False),
              summary="Cancel your store's unshipped order with a seller reason (full refund)")
 def seller_cancel(request, number: str, payload: s.SellerCancelIn):
     order_id = order_id_for(number=number, store__owner=request.user)
@@ -132,6 +137,7 @@ def seller_cancel(request, number: str, payload: s.SellerCancelIn):
 
 
 @router.post("/staff/orders/{number}/cancel", response={200: s.CancelOut}, auth=STAFF_AUTH,
+             openapi_extra=openapi_header(required=False),
              summary="Staff: cancel any unshipped order with a platform reason (403 for everyone else)")
 def staff_cancel(request, number: str, payload: s.SellerCancelIn):
     if not request.user.is_staff:

@@ -6,7 +6,7 @@ from ninja import Router
 
 from souk.core.money import parse_money
 from souk.payments import selectors
-from souk.payments.idempotency import idempotent
+from souk.payments.idempotency import idempotent, openapi_header
 from souk.payments.schemas import PayIn, PaymentOut, RefundIn, RefundOut
 from souk.payments.services import RefundLine, order_pay, refund_create
 from souk.payments.services.refunds import enqueue_processing
@@ -14,7 +14,7 @@ from souk.payments.services.refunds import enqueue_processing
 router = Router(tags=["payments"])
 
 
-@router.post("/orders/{number}/pay", response={201: PaymentOut},
+@router.post("/orders/{number}/pay", response={201: PaymentOut}, openapi_extra=openapi_header(required=True),
              summary="Pay an order awaiting payment (send an Idempotency-Key header)")
 def pay_order(request, number: str, payload: PayIn):
     order_id = selectors.order_id_for(number=number, buyer=request.user)
@@ -39,6 +39,7 @@ def seller_list_refunds(request, number: str):
 
 
 @router.post("/seller/orders/{number}/refunds", response={201: RefundOut},
+             openapi_extra=openapi_header(required=True),
              summary="Refund (part of) your store's order to the buyer (send an Idempotency-Key header)")
 def create_refund(request, number: str, payload: RefundIn):
     filters = {} if request.user.is_staff else {"store__owner": request.user}

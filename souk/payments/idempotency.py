@@ -30,6 +30,22 @@ from souk.payments.models import IdempotencyKey
 CANONICAL = {"sort_keys": True}
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
+KEY_MAX_LENGTH = 100
+
+
+def openapi_header(*, required: bool) -> dict:
+    """`openapi_extra` declaring the header on an operation that honours it, so clients generated from
+    /api/openapi.json know it (docs/api.md, Conventions: Idempotency). `required` where `idempotent()`
+    is called unconditionally (paying, refunding); the cancellation POSTs use it only when sent."""
+    hours = setting("IDEMPOTENCY_KEY_TTL_HOURS")
+    return {"parameters": [{
+        "in": "header", "name": HEADER, "required": required,
+        "description": "A key you choose (e.g. a UUID) that makes retrying this request safe. The same key "
+                       "with the same body replays the first answer (header `Idempotent-Replayed: true`); "
+                       "with another body it is 422 `idempotency_key_reused`; while the first request is "
+                       f"still running, 409 `idempotency_request_in_flight`. Keys are kept {hours} hours.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": KEY_MAX_LENGTH},
+    }]}
 
 
 def fingerprint(scope: str, params: dict) -> str:
@@ -75,8 +91,9 @@ def idempotent(request: HttpRequest, *, scope: str, params: dict,
                run: Callable[[], tuple[int, dict]]) -> JsonResponse:
     """Run `run()` (returning status and JSON body) at most once per key; replay its answer after."""
     key = (request.headers.get(HEADER) or "").strip()
-    if not key or len(key) > 100:
-        raise ValidationFailed("Send an Idempotency-Key header (1-100 characters) with this request.",
+    if not key or len(key) > KEY_MAX_LENGTH:
+        raise ValidationFailed(f"Send an Idempotency-Key header (1-{KEY_MAX_LENGTH} characters) with this "
+                               "request.",
                                code="idempotency_key_required", field=HEADER)
     user = request.user
     digest = fingerprint(scope, params)
