@@ -20,10 +20,6 @@ def remaining_quantities(*, order_id: int) -> dict[int, int]:
     return {s.line_id: s.remaining for s in line_states(order_id)}
 
 
-def order_cancellations(*, order_id: int) -> list[Cancellation]:
-    return list(Cancellation.objects.filter(order_id=order_id).order_by("id"))
-
-
 def seller_fault_cancellations(*, store_id: int, since: datetime) -> int:
     """Seller-fault cancellations of the store since `since`: one count over the (store, fault, created_at) index."""
     return Cancellation.objects.filter(store_id=store_id, fault=Fault.SELLER, created_at__gte=since).count()

@@ -16,7 +16,7 @@ from django_countries import countries
 
 from souk.catalog.models import Category, Product
 from souk.compliance.conf import setting
-from souk.compliance.models import AddressProblem, CustomsRule, LowStockAlert, QualityFlag
+from souk.compliance.models import AddressProblem, CustomsRule, QualityFlag
 from souk.compliance.policy import CustomsLine, RuleSnapshot, customs_violations
 from souk.core.errors import NotFound, ValidationFailed
 from souk.orders.models import Order, OrderLine
@@ -223,11 +223,6 @@ def out_of_stock_cancellation_preview(*, seller, order_id: int, now: datetime | 
             "orders": orders, "cancelled_now": cancelled, "rate_now": metrics.cancellation_rate_pct,
             "cancelled_after": after_cancelled, "rate_after": _percent(after_cancelled, after_orders),
             "source": "reputation.store_metrics"}
-
-
-def open_low_stock_alert_ids(*, store_id: int) -> set[int]:
-    return set(LowStockAlert.objects.filter(store_id=store_id, cleared_at__isnull=True)
-               .values_list("product_id", flat=True))
 
 
 @dataclass(frozen=True)

@@ -77,12 +77,3 @@ def webhook_deliveries(*, user, endpoint_id: int, cursor: str | None = None, lim
             raise ValidationFailed("Unknown delivery state.", code="invalid_state", field="state")
         qs = qs.filter(state=state)
     return _page(qs, cursor=cursor, limit=limit)
-
-
-def header_counts(*, user) -> dict[str, int]:
-    """The page header's two badges: unread messages and unread notifications. Two indexed queries."""
-    from souk.messaging.selectors import unread_count
-
-    if not getattr(user, "is_authenticated", False):
-        return {"messages": 0, "notifications": 0}
-    return {"messages": unread_count(user=user), "notifications": unread_notification_count(user=user)}

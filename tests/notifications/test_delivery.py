@@ -230,16 +230,6 @@ def test_an_email_whose_worker_died_is_sent_once_more_after_the_lease(buyer):
     assert delivery._still_ours(EmailMessage, claimed).update(state="failed") == 0
 
 
-def test_the_header_badges_cost_two_queries(order, django_assert_num_queries):
-    from souk.messaging.services import message_send
-    from souk.notifications.selectors import header_counts
-
-    message_send(sender=order.buyer, order_id=order.pk, body="hello")
-    seller = order.store.owner
-    with django_assert_num_queries(2):
-        assert header_counts(user=seller) == {"messages": 1, "notifications": 1}
-
-
 @override_settings(SOUK={"WEBHOOK_TIMEOUT_SECONDS": 1})
 def test_an_endpoint_that_times_out_costs_one_timeout_per_batch_not_one_per_event(buyer):
     import socket
