@@ -1,6 +1,6 @@
 """Souk settings: 12-factor, every value from the environment with a safe default.
 
-Durations and money rules are settings (GUIDE.md §3): tune them per deployment,
+Durations and money rules are settings (docs/operations.md, Configuration): tune them per deployment,
 never in code.
 """
 
@@ -161,7 +161,7 @@ TASKS = {
     }
 }
 
-# --- Marketplace rules (GUIDE.md §3); durations in hours or days -----------------
+# --- Marketplace rules (docs/operations.md, Configuration); durations in hours or days
 SOUK = {
     "PAYMENT_WINDOW_HOURS": env_int("SOUK_PAYMENT_WINDOW_HOURS", 24),
     "DEFAULT_HANDLING_DAYS": env_int("SOUK_DEFAULT_HANDLING_DAYS", 7),

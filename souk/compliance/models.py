@@ -1,7 +1,8 @@
 """Customs rules, quality flags, address problems, protection extensions and low-stock alerts.
 
-Every deadline is a column (`AddressProblem.fix_by`, GUIDE.md §3½); every "at most one"
-rule is a database constraint, so a race ends in an IntegrityError, never in two rows.
+Every deadline is a column (`AddressProblem.fix_by`; docs/architecture.md, Timers and side
+effects); every "at most one" rule is a database constraint, so a race ends in an IntegrityError,
+never in two rows.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Periodic sweeps: the safety net behind every timer (GUIDE.md §3½).
+"""Periodic sweeps: the safety net behind every timer (docs/architecture.md, Timers and side
+effects; docs/operations.md lists every sweep).
 
 A deadline lives as a column on a domain row; a task with `run_after` is the
 fast path. A sweep selects what is due and unfinished and finishes it in

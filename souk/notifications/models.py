@@ -3,7 +3,7 @@
 `services.notify` writes all three in the caller's transaction (outbox pattern);
 the worker delivers `EmailMessage` and `WebhookDelivery` rows later. Each pending
 row carries its own clock (`next_attempt_at`), so a periodic sweep alone reaches
-the right end state after any crash (GUIDE.md §3½).
+the right end state after any crash (docs/architecture.md, Timers and side effects).
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ class Order(models.Model):
     delivery_max_days = models.PositiveSmallIntegerField()
     protection_days = models.PositiveSmallIntegerField()
     handling_days = models.PositiveSmallIntegerField()
-    # Deadlines (GUIDE.md §3½: every deadline is a column).
+    # Deadlines: every deadline is a column (docs/architecture.md, Timers and side effects).
     pay_by = models.DateTimeField(null=True, blank=True)
     ship_by = models.DateTimeField(null=True, blank=True)
     protection_ends_at = models.DateTimeField(null=True, blank=True)

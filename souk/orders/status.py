@@ -1,4 +1,4 @@
-"""The order status table (GUIDE.md §3): every status, every allowed move, nothing else.
+"""The order status table (docs/orders.md): every status, every allowed move, nothing else.
 
 Pure data and pure functions: no ORM here. `souk.orders.services.transition`
 applies a move to a locked row and writes the timeline event.

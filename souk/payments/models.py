@@ -101,7 +101,7 @@ class Payment(models.Model):
 
 
 class Refund(models.Model):
-    """Money going back to the buyer, visible until it is back (GUIDE.md §3)."""
+    """Money going back to the buyer, visible until it is back (docs/money.md, Refund lifecycle)."""
 
     class State(models.TextChoices):
         PENDING = "pending"

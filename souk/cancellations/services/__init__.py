@@ -1,4 +1,5 @@
-"""Cancellation use cases. One use case = one function = one transaction (GUIDE.md §6)."""
+"""Cancellation use cases. One use case = one function = one transaction
+(docs/architecture.md, How a request flows)."""
 
 from souk.cancellations.services.cancelling import (
     cancellation_options,

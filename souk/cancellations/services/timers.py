@@ -1,4 +1,5 @@
-"""Deadlines (GUIDE.md §3½): pay_by, respond_by, ship_by. The row's column is the truth.
+"""Deadlines: pay_by, respond_by, ship_by. The row's column is the truth (docs/architecture.md,
+Timers and side effects).
 
 Each sweep takes up to a batch of due rows in ONE transaction with
 `FOR UPDATE SKIP LOCKED` (several workers share the work, none takes a row

@@ -1,4 +1,5 @@
-"""Compliance use cases. One use case = one function = one transaction (GUIDE.md §6)."""
+"""Compliance use cases. One use case = one function = one transaction
+(docs/architecture.md, How a request flows)."""
 
 from souk.compliance.services.addresses import (
     address_fix,

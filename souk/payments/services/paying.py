@@ -1,7 +1,7 @@
 """Paying an order: record the attempt, authorize + capture at the gateway, then PAY + ledger capture.
 
-Three short transactions around two remote calls (GUIDE.md §6: record intent
-before an outside call). The gateway keys derive from the Payment row, and the
+Three short transactions around two remote calls (docs/payments-gateways.md, Rules every
+caller follows: record intent before an outside call). The gateway keys derive from the Payment row, and the
 Payment row from the client's idempotency key, so a buyer retrying after a
 timeout reaches the same charge instead of paying twice.
 """

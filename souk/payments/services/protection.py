@@ -1,4 +1,5 @@
-"""Buyer protection ends: the order completes and its escrow goes to the seller (GUIDE.md §3).
+"""Buyer protection ends: the order completes and its escrow goes to the seller (docs/money.md,
+Order and payment lifecycle).
 
 `protection_ends_at` is set when the seller ships (`order_mark_shipped`). When it
 passes with the order still awaiting delivery, the worker completes the order as
