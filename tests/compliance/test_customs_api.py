@@ -146,11 +146,20 @@ def test_checkout_hook_refuses_the_breaking_line_naming_its_field(staff, shop, d
         check_checkout_lines(country="FR", lines=lines)
 
 
-def test_an_inactive_rule_does_not_refuse_anything(staff, shop):
+def test_a_buyer_checks_out_what_an_inactive_rule_names_and_is_refused_once_it_is_active(staff, shop,
+                                                                                        place_order):
     store, gadget, cable, option = shop
-    CustomsRule.objects.create(country="US", kind="prohibited_category", category=gadget.category, active=False,
-                               created_by=staff, created_at=gadget.created_at)
-    check_checkout_lines(country="US", lines=[CheckoutLine(gadget.pk, 1)])
+    rule = CustomsRule.objects.create(country="US", kind="prohibited_category", category=gadget.category,
+                                      active=False, created_by=staff, created_at=gadget.created_at)
+    order = place_order(gadgets=1, paid=False)
+    assert order.status == "awaiting_payment"
+    assert list(order.lines.values_list("product_id", flat=True)) == [gadget.pk]
+
+    CustomsRule.objects.filter(pk=rule.pk).update(active=True)
+    with pytest.raises(ValidationFailed) as refused:
+        place_order(gadgets=1, paid=False)
+    assert refused.value.code == "customs_restriction"
+    assert [e.field for e in refused.value.errors] == ["lines[0].product_id"]
 
 
 def test_public_customs_check_before_checkout(api, staff, shop):

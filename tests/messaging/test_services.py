@@ -94,10 +94,18 @@ def test_the_rate_limit_is_per_user_across_conversations(order, seller):
     message_send(sender=seller, order_id=order.pk, body="the seller is not limited by the buyer")
 
 
-def test_system_messages_do_not_count_towards_the_rate_limit(order):
-    for i in range(12):
+@override_settings(SOUK={"MESSAGE_RATE_LIMIT": 2})
+def test_order_updates_in_the_conversation_do_not_use_up_the_buyers_messages(order, seller):
+    for i in range(5):
         post_system_message(order=order, body=f"event {i}")
-    message_send(sender=order.buyer, order_id=order.pk, body="still allowed")
+    message_send(sender=order.buyer, order_id=order.pk, body="first")
+    message_send(sender=order.buyer, order_id=order.pk, body="second")
+    # The buyer's two messages are there after the five updates; the limit counts only the buyer's own.
+    conversation = Message.objects.filter(conversation__order=order).order_by("id")
+    assert list(conversation.values_list("kind", "body")) == (
+        [("system", f"event {i}") for i in range(5)] + [("user", "first"), ("user", "second")])
+    with pytest.raises(RateLimited):
+        message_send(sender=order.buyer, order_id=order.pk, body="third")
 
 
 def test_a_buyer_asks_a_store_before_buying_and_the_seller_replies_by_conversation(buyer, other_buyer):
