@@ -179,10 +179,11 @@ def test_a_missed_ship_by_deadline_emails_the_buyer_and_the_seller(buyer, seller
     order = place_order(paid=True)
     assert cancel_unshipped_orders(order_ids=[order.pk], now=order.ship_by + timedelta(minutes=1)) == 1
     mails = inbox.deliver()
-    assert_mails(mails, order, (buyer, f"Order {order.number} cancelled"),
-                 (seller, f"Order {order.number} cancelled"),
+    by = f"{order.ship_by:%d %b %Y}"
+    assert_mails(mails, order, (buyer, f"Order {order.number} cancelled: the seller did not ship it in time"),
+                 (seller, f"Order {order.number} cancelled: not shipped by {by}"),
                  (buyer, f"Refund started for order {order.number}"))
-    assert any("The seller did not ship in time" in m.body for m in mails)
+    assert any(f"the seller did not ship it by {by}. You are refunded in full." in m.body for m in mails)
 
 
 def test_an_expired_payment_window_emails_the_buyer(buyer, place_order, inbox):
