@@ -150,6 +150,8 @@ def cancel_locked(*, order: Order, actor, actor_role: str, reason: Reason, note:
     if request is not None:
         who = ("- the buyer's request was approved automatically (the seller did not answer in time)" if auto
                else "- the seller approved the buyer's request")
+    elif actor_role == "system":  # a deadline or a rule, not a person: say so (e.g. the seller did not ship)
+        who = "automatically"
     else:
         who = f"by {ROLE_WORDS[actor_role]}"
     data = {"reason": reason.code, "fault": reason.fault.value, "note": note, "lines": lines,

@@ -60,7 +60,7 @@ def expire_unpaid_orders(*, limit: int | None = None, now: datetime | None = Non
         data = {"reason": reason.code, "fault": reason.fault.value, "note": "", "lines": [], "auto": True}
         OrderEvent.objects.bulk_create([
             OrderEvent(order_id=pk, kind="cancel", actor_role="system", from_status=Status.AWAITING_PAYMENT,
-                       to_status=Status.CANCELLED, message=f"Cancelled by Souk: {reason.label}.", data=data,
+                       to_status=Status.CANCELLED, message=f"Cancelled automatically: {reason.label}.", data=data,
                        created_at=now) for pk in ids])
         stock_release(product_quantities(ids))
         Cancellation.objects.bulk_create([
