@@ -1,4 +1,4 @@
-"""Checkouts per second through the service layer (souk.orders.checkout.checkout)."""
+"""Checkouts per second through the service layer (souk.checkout.services.checkout)."""
 
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def prepare(index: int) -> Callable[[], object]:
 
     from souk.accounts.models import Address, User
     from souk.catalog.models import Product, ShippingOption
-    from souk.orders.checkout import CheckoutLine, checkout
+    from souk.checkout.services import CheckoutLine, checkout
 
     rng = random.Random(index)
     buyer = User.objects.get(email=f"bench-buyer{index % BUYERS}@example.com")

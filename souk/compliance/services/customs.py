@@ -36,7 +36,7 @@ def require_staff(user) -> None:
 def check_checkout_lines(*, country: str, lines: Sequence[Any]) -> None:
     """Refuse checkout lines that break a customs rule of the destination `country`.
 
-    `lines` are objects with `product_id` and `quantity` (e.g. `souk.orders.checkout.CheckoutLine`).
+    `lines` are objects with `product_id` and `quantity` (e.g. `souk.checkout.services.CheckoutLine`).
     Raises ValidationFailed (422, code `customs_restriction`) with one error per broken (line, rule),
     field `lines[i].product_id`, message naming the rule and the country. One query when the country
     has no active rule; otherwise one more for the products (+ one for the category tree when a

@@ -1,6 +1,6 @@
 """Checkout's PostgreSQL fast path: ONE read statement, ONE write statement, no ORM.
 
-`souk.orders.checkout` owns the rules; this module only moves rows. The read returns
+`souk.checkout.services` owns the rules; this module only moves rows. The read returns
 everything the rules need in one row (the address, and the products, chosen shipping
 options with their rates for the address's country, and specs as JSON arrays). The write
 is one data-modifying statement: it takes the stock of every line with a guarded UPDATE,

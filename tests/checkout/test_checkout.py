@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from souk.catalog.models import Product
+from souk.checkout.services import CheckoutLine, OutOfStock, checkout, checkout_cart
 from souk.core.errors import NotFound, ValidationFailed
-from souk.orders.checkout import CheckoutLine, OutOfStock, checkout, checkout_cart
 from souk.orders.models import CartItem, Order, OrderEvent, OrderLine
 from souk.orders.services import cart_add
 from tests.factories import AddressFactory, ProductFactory, ShippingOptionFactory, ShippingRateFactory
@@ -238,7 +238,7 @@ def test_the_orders_checkout_returns_are_exactly_the_orders_it_saved(buyer, stor
 def test_a_clashing_order_number_is_drawn_again_and_only_one_order_is_placed(buyer, store_a, monkeypatch):
     taken = place(buyer, (store_a[1], 1))[0].number
     draws = iter([taken, "1234567890123456"])
-    monkeypatch.setattr("souk.orders.checkout.new_order_number", lambda: next(draws))
+    monkeypatch.setattr("souk.checkout.services.new_order_number", lambda: next(draws))
     order = place(buyer, (store_a[1], 2))[0]
     assert order.number == "1234567890123456"
     assert Order.objects.filter(number=taken).count() == 1
@@ -248,7 +248,7 @@ def test_a_clashing_order_number_is_drawn_again_and_only_one_order_is_placed(buy
 
 def _after_reading(monkeypatch, change):
     """Let `change()` happen between checkout's read and its write (another buyer, a seller's edit)."""
-    from souk.orders import checkout_sql
+    from souk.checkout import sql as checkout_sql
 
     real_read = checkout_sql.read
 

@@ -4,7 +4,7 @@ This is the hot path. The rules live here, once, as plain functions over tuples
 (`_check_shape`, `_check_products`, `_check_shipping`, `_short`, `_build`); two ways of
 moving rows feed them:
 
-- PostgreSQL (`souk.orders.checkout_sql`): ONE read statement returns the address, the
+- PostgreSQL (`souk.checkout.sql`): ONE read statement returns the address, the
   products, the chosen options with their rates, and the specs; ONE write statement
   reserves the stock with a guarded UPDATE and inserts the orders, lines and events.
   Outside an atomic block that is two statements and no BEGIN/COMMIT. When the write finds
@@ -286,7 +286,7 @@ def _schedule_payment_windows(orders: list[Order]) -> None:
 def _place_fast(*, buyer, address_id: int, lines: list[CheckoutLine], choice: dict[int, int],
                 now: datetime) -> list[Order] | None:
     """PostgreSQL: one read, the rules, one write. None when the write found the stock moved."""
-    from souk.orders import checkout_sql  # noqa: PLC0415 - imports the PostgreSQL driver
+    from souk.checkout import sql as checkout_sql  # noqa: PLC0415 - imports the PostgreSQL driver
 
     if not _is_id(address_id) or address_id not in _BIGINT:
         raise _address_not_found()
