@@ -64,8 +64,7 @@ def payment_window_part(name: str, *, order_ids: str, needs: tuple[str, ...]):
     """`schedule_payment_window` as a part of a write statement (souk.core.sql, PostgreSQL): the
     task's row, its args the JSON array of order ids the SQL expression `order_ids` yields (the
     orders the same statement inserts, so the timer commits with them). Only when
-    `payment_window_in_statement()`; parameters: `payment_window_row(pay_by=...).params()`, and
-    `.enqueued(order_ids)` once the statement has run."""
+    `payment_window_in_statement()`; parameters: `payment_window_row(pay_by=...).params()`."""
     from souk.core.task_rows import task_row_part
 
     return task_row_part(name, args=order_ids, needs=needs)

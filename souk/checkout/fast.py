@@ -114,8 +114,7 @@ def write(cursor, *, buyer, orders: list[Order], lines: list, wanted: list[tuple
     values = {"reserved": stock_reserve_part_params(wanted),
               **_placing().params(buyer=buyer, orders=orders, lines=lines)}
     if with_timer:
-        timer = payment_window_row(pay_by=orders[0].pay_by)
-        values["payment_window"] = timer.params()
+        values["payment_window"] = payment_window_row(pay_by=orders[0].pay_by).params()
     params = statement.params(values)
     try:
         if connection.get_autocommit():
@@ -137,9 +136,7 @@ def write(cursor, *, buyer, orders: list[Order], lines: list, wanted: list[tuple
             return False
         raise
     placed(orders, rows)
-    if with_timer:
-        timer.enqueued([o.pk for o in orders])
-    else:
+    if not with_timer:
         schedule_payment_windows(orders)  # another task backend: enqueued after the write
     return True
 

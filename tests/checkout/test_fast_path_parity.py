@@ -424,3 +424,27 @@ def test_the_timer_row_the_statement_writes_is_the_row_enqueue_writes_and_the_wo
     by_statement.refresh_from_db()
     assert by_statement.status == "SUCCESSFUL" and by_statement.return_value == 2
     assert set(Order.objects.filter(pk__in=[o.pk for o in orders]).values_list("status", flat=True)) == {"cancelled"}
+
+
+@postgres_only
+def test_a_task_row_without_run_after_or_with_kwargs_is_the_row_enqueue_writes(db):
+    from souk.cancellations.tasks import auto_approve_request, notify_cancellations
+    from souk.core.sql import Part, Statement, prepared_cursor
+    from souk.core.task_rows import TaskRow, embeddable, task_row_part
+
+    def fields(row):
+        return {f.attname: getattr(row, f.attname) for f in DBTaskResult._meta.concrete_fields
+                if f.attname not in TASK_SKIP}
+
+    cases = [(notify_cancellations, "'[]'::json", [], {}), (auto_approve_request, "'[]'::json", [], {"request_id": 7}),
+             (auto_approve_request.using(run_after=NOW, priority=5), "json_build_array(41)", [41], {})]
+    for task, args_sql, args, kwargs in cases:
+        assert embeddable(task)
+        statement = Statement(task_row_part("timer", args=f"({args_sql})"),
+                              Part("done", "SELECT id FROM timer", columns=("id",), needs=("timer",)), result="done")
+        with prepared_cursor() as cursor:
+            cursor.execute(statement.sql, statement.params({"timer": TaskRow(task, kwargs).params()}))
+            [(row_id,)] = cursor.fetchall()
+        by_part = DBTaskResult.objects.get(pk=row_id)
+        by_enqueue = DBTaskResult.objects.get(pk=task.enqueue(*args, **kwargs).id)
+        assert fields(by_part) == fields(by_enqueue)
