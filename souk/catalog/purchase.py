@@ -120,7 +120,8 @@ def shipping_part(name: str, *, country_from: str) -> Part:
     `country` column of the part `country_from`. Parameters: `shipping_params`; result: `shipping_from`."""
     return Part(name, f"""
 SELECT json_agg(json_build_array(o.id, o.store_id, o.name, o.carrier, o.protection_days, o.is_active,
-                                 h.cost_minor, h.min_days, h.max_days, w.cost_minor, w.min_days, w.max_days)) AS rows
+                                 h.cost_minor, h.min_days, h.max_days,
+                                 w.cost_minor, w.min_days, w.max_days)) AS rows
   FROM {_t(ShippingOption)} o
   LEFT JOIN {_t(ShippingRate)} h ON h.option_id = o.id AND h.country = (SELECT country FROM {country_from})
   LEFT JOIN {_t(ShippingRate)} w ON w.option_id = o.id AND w.country = ''

@@ -127,5 +127,5 @@ def stock_reserve_part_params(wanted: Iterable[tuple[int, int, int]]) -> tuple[s
         else:
             merged[pid] = [q, price]
     rows = sorted((pid, q, price) for pid, (q, price) in merged.items() if q > 0)
-    return (to_json([{"id": pid, "q": q, "price": price} for pid, q, price in rows]), [pid for pid, _, _ in rows],
-            len(rows))
+    return (to_json([{"id": pid, "q": q, "price": price} for pid, q, price in rows]),
+            [pid for pid, _, _ in rows], len(rows))

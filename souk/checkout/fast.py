@@ -70,7 +70,8 @@ def _placing():
 @cache
 def write_statement(with_timer: bool) -> Statement:
     timer = (payment_window_part("payment_window", order_ids=order_ids_json("placed"), needs=("placed",)),)
-    return Statement(stock_reserve_part("reserved"), *_placing(), *(timer if with_timer else ()), result="placed")
+    return Statement(stock_reserve_part("reserved"), *_placing(), *(timer if with_timer else ()),
+                     result="placed")
 
 
 @dataclass(frozen=True, slots=True)

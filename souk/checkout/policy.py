@@ -11,6 +11,7 @@ from django.conf import settings
 from django_countries import countries
 
 from souk.catalog.purchase import OptionFacts, ProductFacts
+from souk.checkout.error_codes import ErrorCode
 from souk.core.errors import Conflict, ErrorCollector, FieldError, NotFound, ValidationFailed
 
 
@@ -21,7 +22,7 @@ class CheckoutLine:
 
 
 class OutOfStock(Conflict):
-    code = "out_of_stock"
+    code = ErrorCode.OUT_OF_STOCK
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,8 @@ def check_products(lines: list[CheckoutLine], products: dict[int, ProductFacts],
             store_names[p.store_id] = p.store_name
     for store_id, name in store_names.items():
         if store_id not in choice:
-            errors.add(f"shipping.{store_id}", "shipping_option_required", f"Choose how {name} ships your order.")
+            errors.add(f"shipping.{store_id}", "shipping_option_required",
+                       f"Choose how {name} ships your order.")
     errors.raise_if_any()
     return store_names
 
@@ -107,7 +109,8 @@ def check_shipping(store_names: dict[int, str], choice: dict[int, int], options:
     for store_id, name in store_names.items():
         opt = options.get(choice[store_id])
         if opt is None or opt.store_id != store_id or not opt.is_active:
-            errors.add(f"shipping.{store_id}", "invalid_shipping_option", f"Choose one of {name}'s shipping options.")
+            errors.add(f"shipping.{store_id}", "invalid_shipping_option",
+                       f"Choose one of {name}'s shipping options.")
         elif opt.here_cost is not None:
             shipping_of[store_id] = Shipping(opt, opt.here_cost, opt.here_min_days, opt.here_max_days)
         elif opt.world_cost is not None:
@@ -130,7 +133,7 @@ def out_of_stock(lines: list[CheckoutLine], short: dict[int, tuple[str, int]]) -
     for i, line in enumerate(lines):
         if line.product_id in short:
             title, left = short[line.product_id]
-            errors.append(FieldError(f"lines[{i}].quantity", "out_of_stock",
-                                     f"Only {left} of “{title}” left." if left > 0 else f"“{title}” is sold out."))
+            message = f"Only {left} of “{title}” left." if left > 0 else f"“{title}” is sold out."
+            errors.append(FieldError(f"lines[{i}].quantity", "out_of_stock", message))
     return OutOfStock(errors[0].message if len(errors) == 1 else "Some items are out of stock.",
                       code="out_of_stock", errors=errors)

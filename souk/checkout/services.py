@@ -76,8 +76,9 @@ class Plan:
     lines: list[LineRow]
 
 
-def build(*, buyer, lines: list[CheckoutLine], products: dict[int, ProductFacts], shipping_of: dict[int, Shipping],
-          specs: dict[int, list[list[str]]], snapshot: dict[str, str], now: datetime) -> Plan:
+def build(*, buyer, lines: list[CheckoutLine], products: dict[int, ProductFacts],
+          shipping_of: dict[int, Shipping], specs: dict[int, list[list[str]]], snapshot: dict[str, str],
+          now: datetime) -> Plan:
     """One order per store, in the order the stores first appear in `lines`; everything the buyer
     agreed to (prices, specs, address, phone, shipping, delivery days, protection days) snapshotted."""
     by_store: dict[int, list[CheckoutLine]] = defaultdict(list)
@@ -98,9 +99,9 @@ def build(*, buyer, lines: list[CheckoutLine], products: dict[int, ProductFacts]
             item_count=sum(ln.quantity for ln in store_lines), title=first.title[:200],
             shipping_address=snapshot, contact_email=buyer.email, contact_phone=snapshot["phone"],
             shipping_option_id=ship.option.pk, shipping_method=ship.option.name,
-            shipping_carrier=ship.option.carrier, delivery_min_days=ship.min_days, delivery_max_days=ship.max_days,
-            protection_days=ship.option.protection_days, handling_days=first.store_handling_days, pay_by=pay_by,
-            created_at=now, updated_at=updated_at))
+            shipping_carrier=ship.option.carrier, delivery_min_days=ship.min_days,
+            delivery_max_days=ship.max_days, protection_days=ship.option.protection_days,
+            handling_days=first.store_handling_days, pay_by=pay_by, created_at=now, updated_at=updated_at))
         for ln in store_lines:
             p = products[ln.product_id]
             rows.append(LineRow(store_id, ln.product_id, p.title, specs.get(ln.product_id, []), p.price_minor,
@@ -153,8 +154,8 @@ def place_locked(*, buyer, address_id: int, lines: list[CheckoutLine], choice: d
     ids = [line.product_id for line in lines]
     products = products_for_purchase(ids, lock=True)
     store_names = check_products(lines, products, choice)
-    shipping_of = check_shipping(store_names, choice,
-                                 shipping_for_purchase([choice[s] for s in store_names], country=country), country)
+    options = shipping_for_purchase([choice[s] for s in store_names], country=country)
+    shipping_of = check_shipping(store_names, choice, options, country)
     check_customs(country, lines)
     missing = short(lines, products)
     if missing:
@@ -169,7 +170,8 @@ def place_locked(*, buyer, address_id: int, lines: list[CheckoutLine], choice: d
     return plan.orders
 
 
-def checkout_cart(*, buyer, address_id: int, shipping: dict[int, int], now: datetime | None = None) -> list[Order]:
+def checkout_cart(*, buyer, address_id: int, shipping: dict[int, int],
+                  now: datetime | None = None) -> list[Order]:
     """Check out everything in the buyer's cart and empty it, in one transaction."""
     with transaction.atomic():
         items = cart_items_locked(buyer=buyer)

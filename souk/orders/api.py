@@ -1,4 +1,5 @@
-"""Orders API: the cart, My Orders and the seller's orders (checkout: souk.checkout.api). Thin: parse, call, shape."""
+"""Orders API: the cart, My Orders and the seller's orders (checkout: souk.checkout.api).
+Thin: parse, call, shape."""
 
 from __future__ import annotations
 

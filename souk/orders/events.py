@@ -26,11 +26,14 @@ def record(*, order_id: int, kind: str, actor_role: str, actor=None, message: st
 
 
 # --- The same event on several timelines at once (bulk) ----------------------------------------
-# Same arguments and the same stored values as `record`; kept apart from it so the two can be
-# read side by side (tests/checkout/test_fast_path_parity.py compares the bulk forms with it).
+# Same arguments, the same kinds refused and the same stored values as `record`
+# (tests/checkout/test_fast_path_parity.py compares the bulk forms with it).
 
-def _same_event(*, kind: str, actor_role: str, actor=None, message: str = "", data: dict[str, Any] | None = None,
-                from_status: str = "", to_status: str = "", now: datetime | None = None) -> dict[str, Any]:
+def _same_event(*, kind: str, actor_role: str, actor=None, message: str = "",
+                data: dict[str, Any] | None = None, from_status: str = "", to_status: str = "",
+                now: datetime | None = None) -> dict[str, Any]:
+    if kind not in EventKind.values:
+        raise ValueError(f"{kind!r} is not an order event kind: add it to souk/orders/event_kinds.py")
     return {"kind": kind, "actor_role": actor_role, "actor_id": getattr(actor, "pk", None),
             "message": message[:240], "data": data or {}, "from_status": str(from_status),
             "to_status": str(to_status), "created_at": now or timezone.now()}
@@ -46,7 +49,8 @@ def record_many(*, order_ids: list[int], kind: str, actor_role: str, actor=None,
     return OrderEvent.objects.bulk_create([OrderEvent(order_id=order_id, **values) for order_id in order_ids])
 
 
-_EVENT_COLUMNS = ("kind", "actor_role", "actor_id", "message", "data", "from_status", "to_status", "created_at")
+_EVENT_COLUMNS = ("kind", "actor_role", "actor_id", "message", "data", "from_status", "to_status",
+                  "created_at")
 
 
 def record_many_part(name: str, *, orders: str):

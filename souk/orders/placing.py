@@ -25,10 +25,9 @@ from django.db import IntegrityError, connection, transaction
 
 from souk.core.sql import Part, quote, to_json
 from souk.orders import events
+from souk.orders.event_kinds import EventKind
 from souk.orders.models import Order, OrderEvent, OrderLine
 from souk.orders.status import Status
-
-PLACED_EVENT = "order_placed"
 
 
 class LineRow(NamedTuple):
@@ -86,9 +85,9 @@ def with_numbers(orders: list[Order], insert: Callable[[], Any], attempts: int =
 
 
 def _placed_event(buyer, orders: list[Order]) -> dict[str, Any]:
-    """`record_many`'s arguments for the orders' `order_placed` events (all placed together)."""
+    """`record_many`'s arguments but the kind for the orders' `order_placed` events (placed together)."""
     first = orders[0]
-    return {"kind": PLACED_EVENT, "actor_role": OrderEvent.Actor.BUYER.value, "actor": buyer,
+    return {"actor_role": OrderEvent.Actor.BUYER.value, "actor": buyer,
             "to_status": Status.AWAITING_PAYMENT.value, "data": {"checkout_id": str(first.checkout_id)},
             "now": first.created_at}
 
@@ -106,9 +105,11 @@ def place_orders(*, buyer, orders: list[Order], lines: list[LineRow]) -> None:
     order_of = {o.store_id: o.pk for o in orders}
     OrderLine.objects.bulk_create([
         OrderLine(order_id=order_of[ln.store_id], product_id=ln.product_id, title=ln.title, specs=ln.specs,
-                  unit_price_minor=ln.unit_price_minor, quantity=ln.quantity, line_total_minor=ln.line_total_minor)
+                  unit_price_minor=ln.unit_price_minor, quantity=ln.quantity,
+                  line_total_minor=ln.line_total_minor)
         for ln in lines])
-    events.record_many(order_ids=[o.pk for o in orders], **_placed_event(buyer, orders))
+    events.record_many(order_ids=[o.pk for o in orders], kind=EventKind.ORDER_PLACED,
+                       **_placed_event(buyer, orders))
 
 
 # --- The parts of one write statement (PostgreSQL) -----------------------------------------------
@@ -136,10 +137,11 @@ class PlacingParts:
         return {
             self.orders.name: (to_json([{c: vars(o)[a] for c, a in _ORDER_COLUMNS} for o in orders]),),
             self.lines.name: (to_json([
-                {"n": n, "store_id": ln.store_id, "product_id": ln.product_id, "title": ln.title, "specs": ln.specs,
-                 "unit_price_minor": ln.unit_price_minor, "quantity": ln.quantity,
+                {"n": n, "store_id": ln.store_id, "product_id": ln.product_id, "title": ln.title,
+                 "specs": ln.specs, "unit_price_minor": ln.unit_price_minor, "quantity": ln.quantity,
                  "line_total_minor": ln.line_total_minor} for n, ln in enumerate(lines)]),),
-            self.events.name: events.record_many_params(**_placed_event(buyer, orders)),
+            self.events.name: events.record_many_params(kind=EventKind.ORDER_PLACED,
+                                                        **_placed_event(buyer, orders)),
         }
 
 
@@ -156,8 +158,9 @@ RETURNING id, store_id""", columns=("id", "store_id"))
 INSERT INTO {quote(OrderLine._meta.db_table)}
        (order_id, product_id, title, specs, unit_price_minor, quantity, line_total_minor)
 SELECT o.id, y.product_id, y.title, y.specs, y.unit_price_minor, y.quantity, y.line_total_minor
-  FROM json_to_recordset(%s::json) AS y(n integer, store_id bigint, product_id bigint, title text, specs jsonb,
-                                        unit_price_minor bigint, quantity integer, line_total_minor bigint)
+  FROM json_to_recordset(%s::json)
+       AS y(n integer, store_id bigint, product_id bigint, title text, specs jsonb, unit_price_minor bigint,
+            quantity integer, line_total_minor bigint)
   JOIN {orders} AS o ON o.store_id = y.store_id
  ORDER BY y.n
 RETURNING id""", columns=("id",), needs=(orders,))

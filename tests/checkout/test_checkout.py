@@ -298,7 +298,8 @@ def test_on_postgresql_a_checkout_is_two_statements_alone_and_four_inside_a_tran
             checkout(buyer=buyer, address_id=address_id, lines=lines, shipping={store.pk: option.pk})
         # the read (with the destination's customs rules) and the write (with the payment-window timer)
         assert [q["sql"].split()[0] for q in alone.captured_queries] == ["WITH", "WITH"]
-        assert [q["sql"].split()[0] for q in inside.captured_queries] == ["WITH", "SAVEPOINT", "WITH", "RELEASE"]
+        assert [q["sql"].split()[0] for q in inside.captured_queries] == [
+            "WITH", "SAVEPOINT", "WITH", "RELEASE"]
     assert Order.objects.count() == 4
     assert Product.objects.get(pk=first.pk).stock == 1000 - 1 - 1 - 2 - 2
 

@@ -53,8 +53,8 @@ def world(buyer):
     ProductSpecFactory(product=cable, name="Colour", value="Black")
     store_b, book, option_b = shop(name="Beta Books", currency="EUR", price=1250, rate=500, handling_days=3)
     ShippingRateFactory(option=option_b, country="US", cost_minor=150, min_days=3, max_days=6)
-    return {"buyer": buyer, "address": buyer.addresses.get().pk, "gadget": gadget, "cable": cable, "book": book,
-            "shipping": {store_a.pk: option_a.pk, store_b.pk: option_b.pk}}
+    return {"buyer": buyer, "address": buyer.addresses.get().pk, "gadget": gadget, "cable": cable,
+            "book": book, "shipping": {store_a.pk: option_a.pk, store_b.pk: option_b.pk}}
 
 
 def _order_row(order: Order) -> dict:
@@ -65,15 +65,18 @@ def _outcome(orders: list[Order] | None, error: DomainError | None) -> dict:
     """Everything the checkout left behind (before its transaction is rolled back), without ids."""
     saved = {o.pk: o for o in Order.objects.order_by("pk")}
     store_of = {pk: o.store_id for pk, o in saved.items()}
+
+    def by_store(row: dict) -> dict:
+        kept = {k: v for k, v in row.items() if k not in ("id", "order_id")}
+        return {**kept, "store": store_of[row["order_id"]]}
+
     out: dict = {
         "error": None if error is None else (type(error).__name__, error.code, error.message,
                                              [e.as_dict() for e in error.errors]),
         "stock": dict(Product.objects.order_by("pk").values_list("pk", "stock")),
         "orders": [{k: v for k, v in _order_row(o).items() if k not in ORDER_SKIP} for o in saved.values()],
-        "lines": [{**{k: v for k, v in row.items() if k not in ("id", "order_id")}, "store": store_of[row["order_id"]]}
-                  for row in OrderLine.objects.order_by("order_id", "id").values()],
-        "events": [{**{k: v for k, v in row.items() if k not in ("id", "order_id")}, "store": store_of[row["order_id"]]}
-                   for row in OrderEvent.objects.order_by("order_id", "id").values()],
+        "lines": [by_store(row) for row in OrderLine.objects.order_by("order_id", "id").values()],
+        "events": [by_store(row) for row in OrderEvent.objects.order_by("order_id", "id").values()],
         "timers": [{k: v for k, v in row.items() if k not in TASK_SKIP}
                    for row in DBTaskResult.objects.order_by("task_path").values()],
     }
@@ -88,7 +91,8 @@ def _outcome(orders: list[Order] | None, error: DomainError | None) -> dict:
             event["data"] = {"checkout_id": "<the checkout>"}
         for timer in out["timers"]:  # the timer's args are the orders' ids: compare them by store
             assert timer["args_kwargs"]["args"] == [o.pk for o in orders]
-            timer["args_kwargs"] = {**timer["args_kwargs"], "args": [store_of[i] for i in timer["args_kwargs"]["args"]]}
+            args = [store_of[i] for i in timer["args_kwargs"]["args"]]
+            timer["args_kwargs"] = {**timer["args_kwargs"], "args": args}
     return out
 
 
@@ -142,8 +146,9 @@ def _both(monkeypatch, call, *, between=None) -> dict:
 
 
 def _checkout(w, *lines, address=None, now=NOW):
-    return lambda: checkout(buyer=w["buyer"], address_id=w["address"] if address is None else address, now=now,
-                            lines=[CheckoutLine(p.pk, q) for p, q in lines], shipping=w["shipping"])
+    address_id = w["address"] if address is None else address
+    return lambda: checkout(buyer=w["buyer"], address_id=address_id, now=now, shipping=w["shipping"],
+                            lines=[CheckoutLine(p.pk, q) for p, q in lines])
 
 
 def test_two_stores_three_lines_write_the_same_rows_on_both_paths(world, monkeypatch):
@@ -153,19 +158,21 @@ def test_two_stores_three_lines_write_the_same_rows_on_both_paths(world, monkeyp
         assert out["fast_write"] == [True]  # the composed statement did write
     a, b = w["gadget"].store_id, w["book"].store_id
     assert [(o["store_id"], o["subtotal_minor"], o["shipping_minor"], o["item_count"], o["title"])
-            for o in out["orders"]] == [(a, 450 * 2 + 1999 * 3, 299, 5, "Cable"), (b, 1250, 150, 1, w["book"].title)]
+            for o in out["orders"]] == [(a, 450 * 2 + 1999 * 3, 299, 5, "Cable"),
+                                        (b, 1250, 150, 1, w["book"].title)]
     assert [o["pay_by"] for o in out["orders"]] == [NOW + timedelta(hours=24)] * 2
     assert [(ln["store"], ln["product_id"], ln["specs"], ln["quantity"]) for ln in out["lines"]] == [
-        (a, w["cable"].pk, [["Length", "2 m"], ["Colour", "Black"]], 2), (a, w["gadget"].pk, [["Colour", "Red"]], 3),
+        (a, w["cable"].pk, [["Length", "2 m"], ["Colour", "Black"]], 2),
+        (a, w["gadget"].pk, [["Colour", "Red"]], 3),
         (b, w["book"].pk, [["Colour", "Red"]], 1)]
-    assert [(e["store"], e["kind"], e["actor_id"], e["to_status"], e["created_at"]) for e in out["events"]] == [
-        (a, "order_placed", w["buyer"].pk, "awaiting_payment", NOW), (b, "order_placed", w["buyer"].pk,
-                                                                      "awaiting_payment", NOW)]
+    assert [(e["store"], e["kind"], e["actor_id"], e["to_status"], e["created_at"])
+            for e in out["events"]] == [(a, "order_placed", w["buyer"].pk, "awaiting_payment", NOW),
+                                        (b, "order_placed", w["buyer"].pk, "awaiting_payment", NOW)]
     assert out["stock"][w["cable"].pk] == 28 and out["stock"][w["gadget"].pk] == 97
     [timer] = out["timers"]
     assert (timer["task_path"], timer["args_kwargs"], timer["run_after"], timer["status"]) == (
-        "souk.cancellations.tasks.expire_payment_window", {"args": [a, b], "kwargs": {}}, NOW + timedelta(hours=24),
-        "READY")
+        "souk.cancellations.tasks.expire_payment_window", {"args": [a, b], "kwargs": {}},
+        NOW + timedelta(hours=24), "READY")
 
 
 def _refused(out: dict) -> tuple:
@@ -265,8 +272,8 @@ def test_the_address_part_reads_what_address_snapshot_reads(world):
     buyer = world["buyer"]
     other = AddressFactory(user=UserFactory(), company_name="ACME", city_area="Soho").pk
     for user_id, address_id in ((buyer.pk, world["address"]), (buyer.pk, other), (buyer.pk, 10**12)):
-        values = _read(selectors.address_snapshot_part("address"),
-                       params={"address": selectors.address_snapshot_params(user_id=user_id, address_id=address_id)})
+        params = selectors.address_snapshot_params(user_id=user_id, address_id=address_id)
+        values = _read(selectors.address_snapshot_part("address"), params={"address": params})
         assert selectors.address_snapshot_from(values["address"]) == selectors.address_snapshot(
             user_id=user_id, address_id=address_id)
     assert selectors.address_snapshot(user_id=buyer.pk, address_id=world["address"])["country"] == "US"
@@ -292,7 +299,8 @@ def test_the_catalog_parts_read_what_the_purchase_functions_read(world):
                            "shipping": purchase.shipping_params(option_ids),
                            "specs": purchase.specs_params(product_ids)})
     assert purchase.products_from(values["products"]) == purchase.products_for_purchase(product_ids)
-    assert purchase.shipping_from(values["shipping"]) == purchase.shipping_for_purchase(option_ids, country="US")
+    assert purchase.shipping_from(values["shipping"]) == purchase.shipping_for_purchase(option_ids,
+                                                                                        country="US")
     assert purchase.specs_from(values["specs"]) == purchase.specs_for_purchase(product_ids)
     assert purchase.specs_for_purchase(product_ids)[w["cable"].pk] == [["Length", "2 m"], ["Colour", "Black"]]
 
@@ -304,9 +312,9 @@ def test_the_customs_part_reads_what_customs_rules_for_reads(world):
     from souk.compliance.services.customs import customs_rules_from, customs_rules_part
 
     def read_rules():
-        values = _read(accounts.address_snapshot_part("address"), customs_rules_part("rules", country_from="address"),
-                       params={"address": accounts.address_snapshot_params(user_id=world["buyer"].pk,
-                                                                           address_id=world["address"])})
+        params = accounts.address_snapshot_params(user_id=world["buyer"].pk, address_id=world["address"])
+        values = _read(accounts.address_snapshot_part("address"),
+                       customs_rules_part("rules", country_from="address"), params={"address": params})
         return customs_rules_from(values["rules"], country="US")
 
     assert read_rules() == selectors.customs_rules_for("US") == []
@@ -384,8 +392,8 @@ def test_the_timelines_bulk_writer_part_writes_what_record_many_and_record_write
     for order_id in ids:
         events.record(order_id=order_id, **event)
     events.record_many(order_ids=ids, **event)
-    statement = Statement(Part("some_orders", "SELECT id FROM orders_order WHERE id = ANY(%s)", columns=("id",)),
-                          events.record_many_part("noted", orders="some_orders"), result="noted")
+    some_orders = Part("some_orders", "SELECT id FROM orders_order WHERE id = ANY(%s)", columns=("id",))
+    statement = Statement(some_orders, events.record_many_part("noted", orders="some_orders"), result="noted")
     with transaction.atomic(), prepared_cursor() as cursor:
         cursor.execute(statement.sql, statement.params({"some_orders": (ids,),
                                                         "noted": events.record_many_params(**event)}))
@@ -423,7 +431,8 @@ def test_the_timer_row_the_statement_writes_is_the_row_enqueue_writes_and_the_wo
     call_command("worker", batch=True, no_sweeps=True, verbosity=0)
     by_statement.refresh_from_db()
     assert by_statement.status == "SUCCESSFUL" and by_statement.return_value == 2
-    assert set(Order.objects.filter(pk__in=[o.pk for o in orders]).values_list("status", flat=True)) == {"cancelled"}
+    statuses = Order.objects.filter(pk__in=[o.pk for o in orders]).values_list("status", flat=True)
+    assert set(statuses) == {"cancelled"}
 
 
 @postgres_only
@@ -436,12 +445,13 @@ def test_a_task_row_without_run_after_or_with_kwargs_is_the_row_enqueue_writes(d
         return {f.attname: getattr(row, f.attname) for f in DBTaskResult._meta.concrete_fields
                 if f.attname not in TASK_SKIP}
 
-    cases = [(notify_cancellations, "'[]'::json", [], {}), (auto_approve_request, "'[]'::json", [], {"request_id": 7}),
+    cases = [(notify_cancellations, "'[]'::json", [], {}),
+             (auto_approve_request, "'[]'::json", [], {"request_id": 7}),
              (auto_approve_request.using(run_after=NOW, priority=5), "json_build_array(41)", [41], {})]
     for task, args_sql, args, kwargs in cases:
         assert embeddable(task)
-        statement = Statement(task_row_part("timer", args=f"({args_sql})"),
-                              Part("done", "SELECT id FROM timer", columns=("id",), needs=("timer",)), result="done")
+        done = Part("done", "SELECT id FROM timer", columns=("id",), needs=("timer",))
+        statement = Statement(task_row_part("timer", args=f"({args_sql})"), done, result="done")
         with prepared_cursor() as cursor:
             cursor.execute(statement.sql, statement.params({"timer": TaskRow(task, kwargs).params()}))
             [(row_id,)] = cursor.fetchall()

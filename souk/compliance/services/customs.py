@@ -34,7 +34,8 @@ def require_staff(user) -> None:
 
 # --- Checkout ---------------------------------------------------------------------------------
 
-def check_checkout_lines(*, country: str, lines: Sequence[Any], rules: list[RuleSnapshot] | None = None) -> None:
+def check_checkout_lines(*, country: str, lines: Sequence[Any],
+                         rules: list[RuleSnapshot] | None = None) -> None:
     """Refuse checkout lines that break a customs rule of the destination `country`.
 
     `lines` are objects with `product_id` and `quantity` (e.g. `souk.checkout.services.CheckoutLine`);
@@ -65,8 +66,8 @@ def customs_rules_part(name: str, *, country_from: str) -> Part:
     JSON array; no parameters. Result: `customs_rules_from`."""
     r = quote(CustomsRule._meta.db_table)
     return Part(name, f"""
-SELECT json_agg(json_build_array(r.id, r.country, r.kind, r.category_id, r.limit_minor, r.currency, r.max_quantity,
-                                 r.note) ORDER BY r.id) AS rules
+SELECT json_agg(json_build_array(r.id, r.country, r.kind, r.category_id, r.limit_minor, r.currency,
+                                 r.max_quantity, r.note) ORDER BY r.id) AS rules
   FROM {r} AS r
  WHERE r.country = upper((SELECT country FROM {country_from})) AND r.active""", columns=("rules",),
                 needs=(country_from,))
