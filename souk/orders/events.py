@@ -29,10 +29,13 @@ def record(*, order_id: int, kind: str, actor_role: str, actor=None, message: st
 # Same arguments, the same kinds refused and the same stored values as `record`
 # (tests/checkout/test_fast_path_parity.py compares the bulk forms with it).
 
+_KINDS = frozenset(EventKind.values)  # EventKind.values builds a list on every call
+
+
 def _same_event(*, kind: str, actor_role: str, actor=None, message: str = "",
                 data: dict[str, Any] | None = None, from_status: str = "", to_status: str = "",
                 now: datetime | None = None) -> dict[str, Any]:
-    if kind not in EventKind.values:
+    if kind not in _KINDS:
         raise ValueError(f"{kind!r} is not an order event kind: add it to souk/orders/event_kinds.py")
     return {"kind": kind, "actor_role": actor_role, "actor_id": getattr(actor, "pk", None),
             "message": message[:240], "data": data or {}, "from_status": str(from_status),

@@ -386,7 +386,7 @@ def test_the_timelines_bulk_writer_part_writes_what_record_many_and_record_write
                       lines=[CheckoutLine(world["gadget"].pk, 1), CheckoutLine(world["book"].pk, 1)])
     ids = [o.pk for o in orders]
     OrderEvent.objects.all().delete()
-    event = {"kind": "note_added", "actor_role": "seller", "actor": world["buyer"], "message": "x" * 300,
+    event = {"kind": "protection_extended", "actor_role": "seller", "actor": world["buyer"], "message": "x" * 300,
              "data": {"n": 1, "nested": {"a": [1, 2]}}, "from_status": "awaiting_payment", "to_status": "",
              "now": NOW}
     for order_id in ids:
@@ -397,6 +397,10 @@ def test_the_timelines_bulk_writer_part_writes_what_record_many_and_record_write
     with transaction.atomic(), prepared_cursor() as cursor:
         cursor.execute(statement.sql, statement.params({"some_orders": (ids,),
                                                         "noted": events.record_many_params(**event)}))
+    for bulk in (lambda: events.record_many(order_ids=ids, **{**event, "kind": "note_added"}),
+                 lambda: events.record_many_params(**{**event, "kind": "note_added"})):
+        with pytest.raises(ValueError, match="not an order event kind"):  # as record refuses it
+            bulk()
     rows = list(OrderEvent.objects.order_by("id").values())
     written = [{k: v for k, v in row.items() if k != "id"} for row in rows]
     by_record, by_many, by_part = written[:2], written[2:4], written[4:]
