@@ -78,9 +78,21 @@ TITLE = "Souk checkout through the service layer"
 
 
 def run(ctx):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     from bench.core import Row
 
     seed()
     rate = ctx.clients(prepare)
+    op = prepare(0)
+    op()  # this process's first checkout prepares the statements
+    with CaptureQueriesContext(connection) as one:
+        op()
+    words = [q["sql"].split()[0] for q in one.captured_queries]
+    ctx.notes.append(f"checkout: {len(words)} SQL statements per checkout ({', '.join(words)}): one read "
+                     "(address, products, shipping rates, specs, the destination's customs rules) and one "
+                     "write (stock, order, line, timeline event, payment-window task row), each composed of "
+                     "its owners' parts")
     return [Row("checkout, 1 line (service layer, 8 processes)", f"{rate:,.0f} /s", ctx.of_pgbench(rate),
                 "≥ 0.20 of pgbench")]
