@@ -69,7 +69,7 @@ FOLLOW_SQL = [
        FROM orders_order WHERE id > %(after)s""",
     """INSERT INTO orders_orderevent (order_id, kind, actor_role, actor_id, from_status, to_status, message, data,
                                       created_at)
-       SELECT id, 'placed', 'buyer', NULL, '', 'awaiting_payment', 'Order placed.', '{}'::jsonb, created_at
+       SELECT id, 'order_placed', 'buyer', NULL, '', 'awaiting_payment', 'Order placed.', '{}'::jsonb, created_at
        FROM orders_order WHERE id > %(after)s""",
     # Cancellations: a third of paid ones are the seller's fault (out of stock), unpaid ones the buyer's.
     """INSERT INTO cancellations_cancellation (order_id, store_id, request_id, lines, whole_order, actor_role,

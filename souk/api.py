@@ -113,6 +113,7 @@ def _register_routers() -> None:
     from souk.accounts.api import router as accounts_router
     from souk.cancellations.api import router as cancellations_router
     from souk.catalog.api import router as catalog_router
+    from souk.checkout.api import router as checkout_router
     from souk.compliance.api import router as compliance_router
     from souk.fulfilment.api import router as fulfilment_router
     from souk.messaging.api import router as messaging_router
@@ -125,6 +126,7 @@ def _register_routers() -> None:
     api.add_router("/", catalog_router)
     api.add_router("/", orders_router)
     api.add_router("/", fulfilment_router)
+    api.add_router("/", checkout_router)
     api.add_router("/", payments_router)
     api.add_router("/", cancellations_router)
     api.add_router("/", messaging_router)

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "souk.reputation",
     "souk.compliance",
     "souk.fulfilment",
+    "souk.checkout",
     "souk.web",
 ]
 

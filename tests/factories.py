@@ -1,6 +1,6 @@
 """factory-boy factories for every model the tests build directly.
 
-Orders are NOT built here: tests create them through `souk.orders.services.checkout`,
+Orders are NOT built here: tests create them through `souk.checkout.services.checkout`,
 so every order in a test went through the same rules as a real one.
 """
 

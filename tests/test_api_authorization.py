@@ -165,7 +165,7 @@ def _token(user) -> str:
 
 @pytest.fixture
 def world(db):
-    from souk.orders.checkout import CheckoutLine, checkout
+    from souk.checkout.services import CheckoutLine, checkout
 
     owner = UserFactory()
     address = AddressFactory(user=owner)

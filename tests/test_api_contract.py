@@ -32,7 +32,7 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
 
 @pytest.fixture
 def auth_headers(db):
-    from souk.orders.checkout import CheckoutLine, checkout
+    from souk.checkout.services import CheckoutLine, checkout
 
     user = UserFactory()
     address = AddressFactory(user=user)

@@ -15,7 +15,7 @@ from django.test import Client
 
 from souk.accounts.tokens import token_create
 from souk.api import api
-from souk.orders.checkout import CheckoutLine, checkout
+from souk.checkout.services import CheckoutLine, checkout
 from souk.payments.services import order_pay
 from tests.factories import (
     AddressFactory,

@@ -53,10 +53,35 @@ def schedule_payment_window(*, order_ids: list[int], pay_by: datetime) -> None:
     """Checkout sets `Order.pay_by` on its orders: one task cancels those still unpaid then.
 
     Written with one plain INSERT (checkout is a hot path; the ORM enqueue costs more than the
-    checkout itself)."""
+    checkout itself). Checkout's one-statement path writes the same row inside its statement
+    instead: `payment_window_part`."""
     from souk.core.tasks import enqueue_together
 
     enqueue_together([(expire_payment_window.using(run_after=pay_by), tuple(order_ids))])
+
+
+def payment_window_part(name: str, *, order_ids: str, needs: tuple[str, ...]):
+    """`schedule_payment_window` as a part of a write statement (souk.core.sql, PostgreSQL): the
+    task's row, its args the JSON array of order ids the SQL expression `order_ids` yields (the
+    orders the same statement inserts, so the timer commits with them). Only when
+    `payment_window_in_statement()`; parameters: `payment_window_row(pay_by=...).params()`."""
+    from souk.core.task_rows import task_row_part
+
+    return task_row_part(name, args=order_ids, needs=needs)
+
+
+def payment_window_in_statement() -> bool:
+    """Whether the payment-window task's backend lets its row be a part of a statement."""
+    from souk.core.task_rows import embeddable
+
+    return embeddable(expire_payment_window)
+
+
+def payment_window_row(*, pay_by: datetime):
+    """The payment-window task's row for `payment_window_part`, built as `enqueue` builds it."""
+    from souk.core.task_rows import TaskRow
+
+    return TaskRow(expire_payment_window.using(run_after=pay_by))
 
 
 def schedule_ship_by(*, order_id: int, ship_by: datetime | None) -> None:

@@ -8,6 +8,9 @@ deadline batch of a hundred orders costs the same round trip as one.
 - `stock_release(quantities)`: put units back on sale (a cancellation, a refused verification);
 - `stock_zero(product_ids)`: the seller said it ran out — the listing shows 0 until they restock.
 
+`stock_reserve_part` is `stock_reserve` as a part of a workflow's one-statement write on PostgreSQL
+(souk.core.sql): all or nothing, at the price the buyer saw.
+
 Call them inside the caller's transaction: the stock moves with the state change that caused it.
 """
 
@@ -18,8 +21,10 @@ from collections.abc import Iterable, Mapping
 from django.db import connection
 
 from souk.catalog.models import Product
+from souk.core.sql import Part, to_json
 
-__all__ = ["stock_release", "stock_reserve", "stock_zero"]
+__all__ = ["stock_release", "stock_reserve",
+           "stock_reserve_part", "stock_reserve_part_params", "stock_zero"]
 
 
 def _table() -> str:
@@ -90,3 +95,37 @@ def stock_zero(product_ids: Iterable[int | None]) -> int:
     if not ids:
         return 0
     return Product.objects.filter(pk__in=ids, stock__gt=0).update(stock=0)
+
+
+# --- The reservation as a part of one statement (PostgreSQL) -----------------------------------
+
+def stock_reserve_part(name: str) -> Part:
+    """`stock_reserve` as a part of one write statement (souk.core.sql), for a buyer who read the
+    products before writing: each `(product id, quantity, unit price)` is taken, guarded like
+    `stock_reserve` (`stock >= q`, re-checked on the row as the UPDATE gets it), and only while
+    the product is still for sale at the price read. All or nothing: the part's guard fails the
+    whole statement (SQLSTATE 22012, division by zero) unless every product got its units, so
+    nothing else the statement writes stays either. Yields the ids taken.
+    Parameters: `stock_reserve_part_params(wanted)`."""
+    return Part(name, f"""
+UPDATE {_table()} AS p SET stock = p.stock - v.q
+  FROM json_to_recordset(%s::json) AS v(id bigint, q integer, price bigint)
+ WHERE p.id = ANY(%s::bigint[]) AND p.id = v.id AND p.stock >= v.q AND p.is_active AND p.price_minor = v.price
+RETURNING p.id""", columns=("id",),
+                guard=f"1 / ((SELECT count(*) FROM {name}) = %s)::integer", guard_sqlstate="22012")
+
+
+def stock_reserve_part_params(wanted: Iterable[tuple[int, int, int]]) -> tuple[str, list[int], int]:
+    """`wanted`: (product id, quantity, unit price read). A product listed twice is taken once for
+    the sum of its quantities (as `stock_reserve` does); zero quantities are left out."""
+    merged: dict[int, list[int]] = {}
+    for pid, q, price in wanted:
+        if pid in merged:
+            if merged[pid][1] != price:
+                raise ValueError(f"product {pid} wanted at two prices")
+            merged[pid][0] += q
+        else:
+            merged[pid] = [q, price]
+    rows = sorted((pid, q, price) for pid, (q, price) in merged.items() if q > 0)
+    return (to_json([{"id": pid, "q": q, "price": price} for pid, q, price in rows]),
+            [pid for pid, _, _ in rows], len(rows))

@@ -66,6 +66,7 @@ class ErrorCode(ErrorCodeEnum):
     NOTE_REQUIRED = "note_required", 422, "The chosen reason needs a note saying why."
     SHIPPING_UNAVAILABLE = ("shipping_unavailable", 422,
                             "The shipping option does not deliver to that country.")
+    PRODUCT_UNAVAILABLE = "product_unavailable", 422, "The product is not for sale."
     # Lists.
     INVALID_CURSOR = "invalid_cursor", 422, "A page cursor Souk did not give out; start from the first page."
     INVALID_LIMIT = "invalid_limit", 422, "A page size outside the allowed range."

@@ -1,13 +1,12 @@
-"""Orders API: the cart, checkout, My Orders and the seller's orders. Thin: parse, call, shape."""
+"""Orders API: the cart, My Orders and the seller's orders (checkout: souk.checkout.api).
+Thin: parse, call, shape."""
 
 from __future__ import annotations
 
-from django.db.models import prefetch_related_objects
 from ninja import Query, Router, Schema, Status
 
 from souk.orders import schemas as s
 from souk.orders import selectors, services
-from souk.orders.checkout import CheckoutLine
 
 router = Router(tags=["orders"])
 
@@ -48,27 +47,6 @@ def update_cart_item(request, product_id: int, payload: s.CartQuantityIn):
 def remove_cart_item(request, product_id: int):
     services.cart_remove(buyer=request.user, product_id=product_id)
     return Status(204, None)
-
-
-# --- Checkout ------------------------------------------------------------------------
-
-@router.post("/checkout", response={201: s.CheckoutOut},
-             summary="Place one order per store: the given lines, or the whole cart when `lines` is omitted")
-def post_checkout(request, payload: s.CheckoutIn):
-    if payload.lines is None:
-        orders = services.checkout_cart(buyer=request.user, address_id=payload.address_id,
-                                        shipping=payload.shipping)
-    else:
-        orders = services.checkout(
-            buyer=request.user, address_id=payload.address_id, shipping=payload.shipping,
-            lines=[CheckoutLine(product_id=ln.product_id, quantity=ln.quantity) for ln in payload.lines])
-    # Fresh from the writes: serialise without re-reading (stores come in one query).
-    return Status(201, {"orders": [s.order_out(o) for o in _with_relations(orders)]})
-
-
-def _with_relations(orders):
-    prefetch_related_objects(orders, "store", "lines", "events")
-    return orders
 
 
 # --- Buyer's orders -------------------------------------------------------------------

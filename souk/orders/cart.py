@@ -78,3 +78,22 @@ def cart_remove(*, buyer, product_id: int) -> None:
     deleted, _ = CartItem.objects.filter(buyer=buyer, product_id=product_id).delete()
     if not deleted:
         raise NotFound("This product is not in your cart.", code="cart_item_not_found", field="product_id")
+
+
+# --- Checking the cart out (souk.checkout) ------------------------------------------------------
+
+def cart_items_locked(*, buyer) -> list[tuple[int, int, int]]:
+    """The buyer's cart as (item id, product id, quantity), oldest first, the rows locked until the
+    transaction ends (call inside it). One query."""
+    return list(CartItem.objects.select_for_update().filter(buyer=buyer).order_by("pk")
+                .values_list("pk", "product_id", "quantity"))
+
+
+def cart_items_remove(*, buyer, item_ids: list[int]) -> None:
+    """Empty these items out of the buyer's cart (they were checked out). One query."""
+    CartItem.objects.filter(buyer=buyer, pk__in=item_ids).delete()
+
+
+def cart_product_ids(*, buyer) -> list[int]:
+    """The products in the buyer's cart, oldest item first: the order checkout numbers the lines in."""
+    return list(CartItem.objects.filter(buyer=buyer).order_by("pk").values_list("product_id", flat=True))

@@ -62,19 +62,6 @@ def cart_out(cart: Cart) -> dict:
     }
 
 
-# --- Checkout -------------------------------------------------------------------------
-
-class CheckoutLineIn(Schema):
-    product_id: int
-    quantity: int
-
-
-class CheckoutIn(Schema):
-    address_id: int
-    lines: list[CheckoutLineIn] | None = None
-    shipping: dict[int, int]
-
-
 # --- Orders ---------------------------------------------------------------------------
 
 class OrderListItem(Schema):
@@ -165,10 +152,6 @@ class OrderOut(Schema):
     cancelled_at: datetime | None
     created_at: datetime
     events: list[EventOut]
-
-
-class CheckoutOut(Schema):
-    orders: list[OrderOut]
 
 
 class ShipIn(Schema):

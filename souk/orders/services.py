@@ -1,7 +1,7 @@
 """Order use cases after checkout: the one `transition()` every status change goes through.
 
-Checkout and the cart live in `souk.orders.checkout` and `souk.orders.cart`; they are
-re-exported here so callers have one place to import writes from.
+The cart lives in `souk.orders.cart` and is re-exported here; checkout is the workflow app
+`souk.checkout`.
 """
 
 from __future__ import annotations
@@ -15,14 +15,12 @@ from django.utils import timezone
 from souk.core.errors import NotFound
 from souk.orders import clocks, events
 from souk.orders.cart import cart_add, cart_remove, cart_update
-from souk.orders.checkout import CheckoutLine, checkout, checkout_cart
 from souk.orders.clocks import STATUS_CLOCKS
 from souk.orders.locking import LOCK_FILTERS, lock_order_sql
 from souk.orders.models import Order
 from souk.orders.status import Action, Status, TransitionNotAllowed, next_status
 
-__all__ = ["CheckoutLine", "cart_add", "cart_remove", "cart_update", "checkout", "checkout_cart", "lock_order",
-           "order_ship_locked", "transition"]
+__all__ = ["cart_add", "cart_remove", "cart_update", "lock_order", "order_ship_locked", "transition"]
 
 
 def lock_order(*, order_id: int, parties: bool = False, **filters: Any) -> Order:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from souk.core.errors import DomainError
-from souk.orders.models import CartItem
+from souk.orders.cart import cart_product_ids
 
 LINE_FIELD = re.compile(r"^lines\[(\d+)\]")
 
@@ -19,7 +19,7 @@ def line_errors(*, buyer, exc: DomainError) -> dict[int, list[str]]:
     indexed = [(int(m.group(1)), e.message) for e in exc.errors if (m := LINE_FIELD.match(e.field or ""))]
     if not indexed:
         return {}
-    products = list(CartItem.objects.filter(buyer=buyer).order_by("pk").values_list("product_id", flat=True))
+    products = cart_product_ids(buyer=buyer)
     out: dict[int, list[str]] = {}
     for index, message in indexed:
         if index < len(products) and message not in out.get(products[index], []):

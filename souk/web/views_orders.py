@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
+from souk.checkout.services import checkout_cart
 from souk.core.errors import DomainError, NotFound
 from souk.fulfilment import services as fulfilment
 from souk.orders import selectors, services
@@ -100,7 +101,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
                   if k.startswith("shipping_") and _int(k.removeprefix("shipping_")) is not None
                   and _int(v) is not None}
         try:
-            orders = services.checkout_cart(buyer=request.user, address_id=address_id or 0, shipping=chosen)
+            orders = checkout_cart(buyer=request.user, address_id=address_id or 0, shipping=chosen)
         except DomainError as exc:
             errors = _field_errors(exc)
             line_errors = checkout_page.line_errors(buyer=request.user, exc=exc)

@@ -64,7 +64,7 @@ def test_staff_add_a_customs_rule_and_the_buyers_checkout_is_refused_naming_the_
     batteries = CategoryFactory(slug="batteries", name="Batteries")
     cell = ProductFactory(store=world.store, title="Spare battery pack", category=batteries, stock=30,
                           price_minor=1290)
-    from souk.orders.checkout import CheckoutLine, checkout
+    from souk.checkout.services import CheckoutLine, checkout
     from souk.payments.services import order_pay
 
     [earlier] = checkout(buyer=world.buyer, address_id=world.buyer.addresses.first().pk,

@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from souk.orders.checkout import CheckoutLine, checkout
+from souk.checkout.services import CheckoutLine, checkout
 from souk.payments.services import order_pay
 from tests.factories import (
     CategoryFactory,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from souk.cancellations.models import Cancellation
+from souk.checkout.services import CheckoutLine
 from souk.compliance.models import CustomsRule
 from souk.compliance.services import check_checkout_lines
 from souk.core.errors import ValidationFailed
 from souk.fulfilment.services import order_mark_shipped
 from souk.notifications.models import Notification
-from souk.orders.checkout import CheckoutLine
 from souk.payments.models import Refund
 from tests.compliance.conftest import fields
 from tests.factories import AddressFactory, UserFactory
@@ -184,7 +184,7 @@ def test_public_customs_check_before_checkout(api, staff, shop):
 
 def test_orders_to_another_country_are_not_hit(api, staff, shop):
     store, gadget, cable, option = shop
-    from souk.orders.checkout import checkout
+    from souk.checkout.services import checkout
     from souk.payments.services import order_pay
 
     french = UserFactory()
@@ -213,7 +213,7 @@ def test_staff_can_read_every_compliance_list_in_the_admin(client, shop, staff, 
 
 def test_checkout_refuses_a_line_that_breaks_a_customs_rule_and_writes_nothing(api, staff, buyer, shop):
     from souk.catalog.models import Product
-    from souk.orders.checkout import checkout
+    from souk.checkout.services import checkout
     from souk.orders.models import Order
 
     store, gadget, cable, option = shop
@@ -231,7 +231,7 @@ def test_checkout_refuses_a_line_that_breaks_a_customs_rule_and_writes_nothing(a
 def test_checkout_schedules_the_payment_window_timer_of_each_order(buyer, shop):
     from django_tasks_db.models import DBTaskResult
 
-    from souk.orders.checkout import checkout
+    from souk.checkout.services import checkout
 
     store, gadget, cable, option = shop
     [order] = checkout(buyer=buyer, address_id=buyer.addresses.first().pk, lines=[CheckoutLine(cable.pk, 1)],

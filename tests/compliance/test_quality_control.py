@@ -6,11 +6,11 @@ import pytest
 
 from souk.cancellations.models import Cancellation
 from souk.catalog.models import Product
+from souk.checkout.services import CheckoutLine, checkout
 from souk.compliance.models import QualityFlag
 from souk.compliance.selectors import store_quality_record
 from souk.fulfilment.services import order_mark_shipped
 from souk.notifications.models import Notification
-from souk.orders.checkout import CheckoutLine, checkout
 from souk.payments.models import Refund
 from tests.compliance.conftest import fields
 from tests.ledger.audit import assert_audit_clean

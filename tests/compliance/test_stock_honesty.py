@@ -10,12 +10,12 @@ from django.utils import timezone
 
 from souk.cancellations.services import order_cancel_by_seller, order_cancel_by_staff
 from souk.catalog.models import Product
+from souk.checkout.services import CheckoutLine, checkout
 from souk.compliance.models import LowStockAlert
 from souk.compliance.services import low_stock_sweep
 from souk.core.errors import Conflict, DomainError
 from souk.notifications.models import Notification
 from souk.orders.cart import cart_add
-from souk.orders.checkout import CheckoutLine, checkout
 from souk.orders.models import Order
 from souk.reputation.stats import rebuild_stats
 from tests.factories import ProductFactory, StoreFactory

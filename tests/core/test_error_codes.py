@@ -405,7 +405,7 @@ def collector() -> Collector:
 def test_the_walk_finds_the_codes_souk_raises(collector):
     """Guards the walker itself: a walk that finds nothing would pass everything below."""
     found = {(u.path, u.code) for u in collector.uses}
-    for expected in [("souk/orders/checkout.py", "out_of_stock"),            # class attribute and FieldError
+    for expected in [("souk/checkout/policy.py", "out_of_stock"),            # class attribute and FieldError
                      ("souk/core/errors.py", "invalid_input"),              # class attribute
                      ("souk/catalog/rules.py", "negative"),                 # a local `code = a if c else b`
                      ("souk/accounts/services.py", "invalid_phone"),        # an imported constant
@@ -504,7 +504,7 @@ class Gone(NotFound):
 def f(thing):
     errors = ErrorCollector()
     errors.add("field", "fresh_field_rule", "A message.")
-    errors.add("field", ErrorCode.OUT_OF_STOCK, "An enumerated one.")
+    errors.add("field", ErrorCode.INSUFFICIENT_STOCK, "An enumerated one.")
     if thing:
         raise Conflict("x", code=thing.code)
     raise Conflict("x", code="brand_new")
@@ -520,7 +520,7 @@ def test_a_code_raised_without_being_enumerated_fails_the_contract():
                        ("souk/orders/synthetic.py", "gone_for_good", 404),
                        ("souk/orders/synthetic.py", "fresh_field_rule", 422)}
     assert collector.unresolved == [("souk/orders/synthetic.py", 15, "thing.code")]
-    assert ("souk/orders/synthetic.py", "out_of_stock") in {(u.path, u.code) for u in collector.uses}
+    assert ("souk/orders/synthetic.py", "insufficient_stock") in {(u.path, u.code) for u in collector.uses}
 
 
 def test_a_code_enumerated_in_another_app_only_does_not_count():

@@ -7,11 +7,11 @@ import threading
 import pytest
 from django.db import connections
 
+from souk.checkout.services import CheckoutLine, checkout
 from souk.core.errors import DomainError
 from souk.messaging import selectors
 from souk.messaging.models import Conversation, Message
 from souk.messaging.services import message_send, post_system_message
-from souk.orders.checkout import CheckoutLine, checkout
 from tests.factories import (
     AddressFactory,
     ProductFactory,

@@ -213,7 +213,7 @@ def test_a_bad_cursor_is_a_field_error(buyer):
 
 
 def test_an_order_buyer_who_owns_no_store_and_a_second_order_get_separate_conversations(buyer, product, order):
-    from souk.orders.checkout import CheckoutLine, checkout
+    from souk.checkout.services import CheckoutLine, checkout
 
     option = ShippingOptionFactory(store=product.store)
     ShippingRateFactory(option=option)

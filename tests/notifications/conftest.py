@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from souk.orders.checkout import CheckoutLine, checkout
+from souk.checkout.services import CheckoutLine, checkout
 
 
 @pytest.fixture

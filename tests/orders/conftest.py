@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from souk.orders.checkout import CheckoutLine, checkout
+from souk.checkout.services import CheckoutLine, checkout
 from souk.orders.services import lock_order, transition
 from souk.orders.status import Action
 from tests.factories import (

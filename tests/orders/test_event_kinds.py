@@ -1,8 +1,9 @@
 """The order timeline's kinds are one enumeration, EventKind (souk/orders/event_kinds.py).
 
 The walk reads every `souk` module's source (AST) for what it writes to the timeline:
-`events.record(kind=...)`, `OrderEvent(kind=...)` (the bulk writers), `OrderEvent.objects.create(kind=...)`,
-and checkout's one-statement SQL insert (its kind comes in `event=`, see SQL_WRITERS). A kind given as
+`events.record(kind=...)`, `events.record_many(kind=...)`, `OrderEvent(kind=...)` (the bulk writers),
+`OrderEvent.objects.create(kind=...)`, and the timeline's SQL insert, a part of checkout's one statement
+(its kind comes in `record_many_params(kind=...)`, see SQL_WRITERS). A kind given as
 a name is followed to its value (a local, a module constant, a tuple a method of the module returns,
 `EventKind.X`, `Action.X`; `Action(...)` is any action: `transition()` records the action's name).
 A kind the walk cannot follow must be declared in DECLARED with the values it can take.
@@ -37,10 +38,10 @@ DECLARED: dict[tuple[str, str], frozenset[str]] = {
         f"refund_{state}" for state in (Refund.State.SUCCEEDED, Refund.State.FAILED, Refund.State.CANCELED)),
 }
 
-# Modules that INSERT timeline rows in SQL -> (the function, its argument carrying the event tuple,
-# the kind's index in it). The walk follows that argument at each call.
-SQL_WRITERS: dict[str, tuple[str, str, int]] = {
-    "souk/orders/checkout_sql.py": ("write", "event", 0),
+# Modules that INSERT timeline rows in SQL -> (the function, its argument carrying the kind, or the
+# event tuple with the kind's index in it). The walk follows that argument at each call.
+SQL_WRITERS: dict[str, tuple[str, str, int | None]] = {
+    "souk/orders/events.py": ("record_many_params", "kind", None),
 }
 
 
@@ -79,7 +80,7 @@ class Walk:
         kwargs = {k.arg: k.value for k in node.keywords if k.arg}
         creates = (name in ("create", "get_or_create", "update_or_create")
                    and "OrderEvent" in ast.unparse(func))
-        writes_kind = name in ("record", "OrderEvent") or creates
+        writes_kind = name in ("record", "record_many", "OrderEvent") or creates
         if writes_kind and "kind" in kwargs:
             self._write(kwargs["kind"], node, None)
         for module, (function, argument, index) in SQL_WRITERS.items():
@@ -194,14 +195,14 @@ def walk() -> Walk:
 def test_the_walk_finds_the_timeline_writers(walk):
     """Guards the walk itself: one that finds nothing would pass everything below."""
     found = {(w.path, k) for w in walk.writes for k in w.kinds}
-    for expected in [("souk/orders/checkout.py", "order_placed"),            # bulk_create, via _Plan.event
+    for expected in [("souk/orders/placing.py", "order_placed"),             # record_many (bulk_create)
                      ("souk/cancellations/services/timers.py", "cancel"),  # bulk_create, a literal
                      ("souk/orders/services.py", "confirm_receipt"),       # transition(): Action(action)
                      ("souk/payments/services/refunds.py", "refund_failed"),  # declared
                      ("souk/compliance/services/protection.py", "protection_extended")]:
         assert expected in found
-    sql = [w for w in walk.writes if w.path == "souk/orders/checkout.py" and w.kinds == {"order_placed"}]
-    assert len(sql) == 2  # the ORM path and checkout_sql.write(event=...)
+    sql = [w for w in walk.writes if w.path == "souk/orders/placing.py" and w.kinds == {"order_placed"}]
+    assert len(sql) == 2  # the ORM path (record_many) and the statement's part (record_many_params)
 
 
 def test_every_kind_souk_writes_is_an_event_kind(walk):

@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from souk.orders.checkout import CheckoutLine, checkout
+from souk.checkout.services import CheckoutLine, checkout
 from tests.factories import ProductFactory, ShippingOptionFactory, ShippingRateFactory, StoreFactory
 
 _keys = itertools.count(1)

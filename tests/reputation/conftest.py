@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 import pytest
 from django.db import transaction
 
+from souk.checkout.services import CheckoutLine, checkout
 from souk.fulfilment.services import order_confirm_receipt, order_mark_shipped
-from souk.orders.checkout import CheckoutLine, checkout
 from souk.orders.services import lock_order, transition
 from souk.orders.status import Action
 from souk.reputation.stats import rollup_events

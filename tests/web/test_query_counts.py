@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from souk.cancellations.services import order_cancel_by_buyer
+from souk.checkout.services import CheckoutLine, checkout
 from souk.messaging.services import message_send
-from souk.orders.checkout import CheckoutLine, checkout
 from tests.factories import ProductFactory
 
 

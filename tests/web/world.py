@@ -6,8 +6,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+from souk.checkout.services import CheckoutLine, checkout
 from souk.fulfilment.services import order_mark_shipped
-from souk.orders.checkout import CheckoutLine, checkout
 from souk.orders.models import Order
 from souk.payments.services import order_pay
 from tests.factories import (

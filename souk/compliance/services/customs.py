@@ -15,10 +15,11 @@ from django_countries import countries
 from souk.catalog.models import Category
 from souk.compliance import selectors
 from souk.compliance.models import CustomsRule
-from souk.compliance.policy import customs_violations, rule_message
+from souk.compliance.policy import RuleSnapshot, customs_violations, rule_message
 from souk.compliance.selectors import ImpactRow
 from souk.core.errors import DomainError, ErrorCollector, FieldError, Forbidden, NotFound, ValidationFailed
 from souk.core.money import money_to_minor, parse_money
+from souk.core.sql import Part, quote
 
 logger = logging.getLogger("souk.compliance")
 
@@ -33,16 +34,19 @@ def require_staff(user) -> None:
 
 # --- Checkout ---------------------------------------------------------------------------------
 
-def check_checkout_lines(*, country: str, lines: Sequence[Any]) -> None:
+def check_checkout_lines(*, country: str, lines: Sequence[Any],
+                         rules: list[RuleSnapshot] | None = None) -> None:
     """Refuse checkout lines that break a customs rule of the destination `country`.
 
-    `lines` are objects with `product_id` and `quantity` (e.g. `souk.orders.checkout.CheckoutLine`).
-    Raises ValidationFailed (422, code `customs_restriction`) with one error per broken (line, rule),
-    field `lines[i].product_id`, message naming the rule and the country. One query when the country
-    has no active rule; otherwise one more for the products (+ one for the category tree when a
-    category rule applies).
+    `lines` are objects with `product_id` and `quantity` (e.g. `souk.checkout.services.CheckoutLine`);
+    `rules` the country's active rules when the caller read them already (`customs_rules_part`),
+    else they are read here (one query). Raises ValidationFailed (422, code `customs_restriction`)
+    with one error per broken (line, rule), field `lines[i].product_id`, message naming the rule and
+    the country. No further query when the country has no active rule; otherwise one for the
+    products (+ one for the category tree when a category rule applies).
     """
-    rules = selectors.customs_rules_for(country)
+    if rules is None:
+        rules = selectors.customs_rules_for(country)
     if not rules:
         return
     with_ancestors = any(r.kind == CustomsRule.Kind.PROHIBITED_CATEGORY for r in rules)
@@ -53,6 +57,32 @@ def check_checkout_lines(*, country: str, lines: Sequence[Any]) -> None:
         raise ValidationFailed(errors[0].message if len(errors) == 1 else
                                "Some items cannot be shipped to this country (customs rules).",
                                code="customs_restriction", errors=errors)
+
+
+def customs_rules_part(name: str, *, country_from: str) -> Part:
+    """`selectors.customs_rules_for` as a part of a workflow's one read statement (souk.core.sql):
+    the active rules of the `country` the earlier part `country_from` yields (e.g. the address an
+    order ships to), so checkout reads them with the address in one round trip. One row, `rules` a
+    JSON array; no parameters. Result: `customs_rules_from`."""
+    r = quote(CustomsRule._meta.db_table)
+    return Part(name, f"""
+SELECT json_agg(json_build_array(r.id, r.country, r.kind, r.category_id, r.limit_minor, r.currency,
+                                 r.max_quantity, r.note) ORDER BY r.id) AS rules
+  FROM {r} AS r
+ WHERE r.country = upper((SELECT country FROM {country_from})) AND r.active""", columns=("rules",),
+                needs=(country_from,))
+
+
+def customs_rules_from(values: tuple, *, country: str) -> list[RuleSnapshot]:
+    """The part's rules as `selectors.customs_rules_for(country)` returns them. A category rule
+    names its category (catalog's), which the part does not read: with one, the selector reads
+    the rules again (one query, only for a destination that has category rules)."""
+    rows = values[0] or ()
+    if any(kind == CustomsRule.Kind.PROHIBITED_CATEGORY for _, _, kind, *_ in rows):
+        return selectors.customs_rules_for(country)
+    return [RuleSnapshot(id=pk, country=c, kind=kind, limit_minor=limit, currency=currency, max_quantity=qty,
+                         note=note)
+            for pk, c, kind, _category_id, limit, currency, qty, note in rows]
 
 
 # --- Staff: rules ----------------------------------------------------------------------------

@@ -107,8 +107,8 @@ class Command(BaseCommand):
         payment service (sandbox gateway): payments, escrow and ledger entries as in production."""
         from moneyed import Money
 
+        from souk.checkout.services import CheckoutLine, checkout
         from souk.fulfilment.services import order_confirm_receipt, order_mark_shipped
-        from souk.orders.checkout import CheckoutLine, checkout
         from souk.payments.services import escrow_release, order_pay, refund_create, refund_process
 
         address = buyer.addresses.get(is_default=True)

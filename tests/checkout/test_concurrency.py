@@ -8,8 +8,8 @@ import pytest
 from django.db import connections
 
 from souk.catalog.models import Product
+from souk.checkout.services import CheckoutLine, checkout
 from souk.core.errors import DomainError
-from souk.orders.checkout import CheckoutLine, checkout
 from souk.orders.models import Order
 from tests.factories import AddressFactory, ProductFactory, UserFactory
 from tests.orders.conftest import shop
