@@ -27,6 +27,12 @@ def pay_order(request, number: str, payload: PayIn):
     return idempotent(request, scope=f"pay:{number}", params=payload.model_dump(), run=run)
 
 
+@router.get("/orders/{number}/payments", response=list[PaymentOut],
+            summary="Payment attempts of one of your orders (`checking`: the outcome is being confirmed)")
+def list_payments(request, number: str):
+    return list(selectors.order_payments(order_id=selectors.order_id_for(number=number, buyer=request.user)))
+
+
 @router.get("/orders/{number}/refunds", response=list[RefundOut], summary="Refunds of one of your orders")
 def list_refunds(request, number: str):
     return list(selectors.order_refunds(order_id=selectors.order_id_for(number=number, buyer=request.user)))

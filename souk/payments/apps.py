@@ -18,6 +18,7 @@ class PaymentsConfig(AppConfig):
         from souk.payments.idempotency import purge_expired_keys
         from souk.payments.services import (
             escrow_release_due,
+            payments_reconcile_due,
             payments_review_due,
             protection_ended_due,
             refunds_due,
@@ -29,4 +30,7 @@ class PaymentsConfig(AppConfig):
         register_sweep("protection_ended_due", protection_ended_due,
                        every_seconds=float(setting("ESCROW_SWEEP_SECONDS")))
         register_sweep("payments_review_due", payments_review_due, every_seconds=60)
+        # Payment attempts left pending (a crash, a timeout) are checked with the gateway and finished.
+        register_sweep("payments_reconcile_due", payments_reconcile_due,
+                       every_seconds=float(setting("PAYMENT_RECONCILE_SWEEP_SECONDS")))
         register_sweep("idempotency_keys_expired", purge_expired_keys, every_seconds=3600)

@@ -16,13 +16,18 @@
 | SANDBOX_REFUND_TRANSIENT_FAILURES | 2 | ...this many times per idempotency key, then go through |
 | SANDBOX_REFUND_FAIL_CENTS | 14 | sandbox: refunds ending in .14 are accepted, then settle `failed` |
 | SANDBOX_REFUND_ACTION_CENTS | 15 | sandbox: refunds ending in .15 stay `requires_action` |
-| SANDBOX_AUTHORIZE_LATENCY_SECONDS | 0 | sandbox: `authorize` answers this much later (a slow processor) |
+| SANDBOX_AUTHORIZE_LATENCY_SECONDS | 0 | sandbox: `authorize` waits this long before doing anything (a slow processor) |
+| SANDBOX_AUTHORIZE_LATENCY_AFTER_SECONDS | 0 | sandbox: `authorize` waits this long after the charge is made, before answering |
+| SANDBOX_CAPTURE_LATENCY_AFTER_SECONDS | 0 | sandbox: `capture` waits this long after capturing, before answering |
 | SANDBOX_REFUND_LATENCY_BEFORE_SECONDS | 0 | sandbox: `refund` waits this long before doing anything |
 | SANDBOX_REFUND_LATENCY_AFTER_SECONDS | 0 | sandbox: `refund` waits this long after the refund is made, before answering |
 | IDEMPOTENCY_WAIT_SECONDS | 5 | a request whose twin (same key) is in flight waits this long for its answer, then 409 |
 | PAYMENT_REVIEW_OVER_MINOR | 0 | payments of at least this many minor units go to risk review (0: none by amount) |
 | PAYMENT_REVIEW_HOURS | 24 | how long a payment may sit in review before the worker decides |
 | PAYMENT_REVIEW_EXPIRED_APPROVE | True | what the worker decides when review time is up: approve (True) or cancel |
+| PAYMENT_RECONCILE_GRACE_SECONDS | 60 | a payment attempt still pending this long after its last gateway call is checked with the gateway (keep it above the longest a pay request can take: the web timeout) |
+| PAYMENT_RECONCILE_SWEEP_SECONDS | 15 | how often the worker looks for payment attempts to check |
+| TEST_PAY_STALL_AFTER_COMMIT_SECONDS | 0 | tests only (crash drills): `order_pay` waits this long after recording the outcome, before answering |
 | REFUND_SWEEP_SECONDS | 10 | how often the worker looks for due refunds |
 | ESCROW_SWEEP_SECONDS | 60 | how often the worker releases escrow of completed orders and ends buyer protection |
 
@@ -52,12 +57,17 @@ DEFAULTS: dict[str, Any] = {
     "SANDBOX_REFUND_FAIL_CENTS": 14,
     "SANDBOX_REFUND_ACTION_CENTS": 15,
     "SANDBOX_AUTHORIZE_LATENCY_SECONDS": 0,
+    "SANDBOX_AUTHORIZE_LATENCY_AFTER_SECONDS": 0,
+    "SANDBOX_CAPTURE_LATENCY_AFTER_SECONDS": 0,
     "SANDBOX_REFUND_LATENCY_BEFORE_SECONDS": 0,
     "SANDBOX_REFUND_LATENCY_AFTER_SECONDS": 0,
     "IDEMPOTENCY_WAIT_SECONDS": 5,
     "PAYMENT_REVIEW_OVER_MINOR": 0,
     "PAYMENT_REVIEW_HOURS": 24,
     "PAYMENT_REVIEW_EXPIRED_APPROVE": True,
+    "PAYMENT_RECONCILE_GRACE_SECONDS": 60,
+    "PAYMENT_RECONCILE_SWEEP_SECONDS": 15,
+    "TEST_PAY_STALL_AFTER_COMMIT_SECONDS": 0,
     "REFUND_SWEEP_SECONDS": 10,
     "ESCROW_SWEEP_SECONDS": 60,
 }

@@ -14,6 +14,9 @@ class ErrorCode(ErrorCodeEnum):
     INVALID_METHOD = "invalid_method", 422, "Not a payment method: card, e-wallet or Souk balance."
     ORDER_NOT_AWAITING_PAYMENT = "order_not_awaiting_payment", 409, "The order is not waiting for payment."
     PAYMENT_WINDOW_CLOSED = "payment_window_closed", 409, "The time to pay the order has ended."
+    PAYMENT_IN_PROGRESS = ("payment_in_progress", 409,
+                           "The order's previous payment is still being checked with the processor; pay with "
+                           "the same card, or try another shortly.")
     PAYMENT_NOT_IN_REVIEW = ("payment_not_in_review", 409,
                              "The order's payment is not waiting for verification.")
     # Refunds.

@@ -7,6 +7,8 @@ survives restarts and is shared by every worker process.
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.db.models import Q
 
@@ -60,15 +62,31 @@ class SandboxRefund(models.Model):
 
 # --- Souk's own payment records ------------------------------------------------------------
 
+def new_gateway_key() -> str:
+    """A payment attempt's gateway idempotency key, chosen (and committed) before the gateway call."""
+    return f"payment-{uuid.uuid4().hex}"
+
+
 class Payment(models.Model):
-    """One attempt to pay an order (a buyer may retry after a decline, within the payment window)."""
+    """One attempt to pay an order: an intent, like Stripe's PaymentIntent (docs/money.md, "Paying").
+
+    The row and the key the gateway call will carry (`gateway_key`) are committed *before* the
+    gateway is called. While the outcome is unknown the attempt is `pending` (open): every retry,
+    whatever its client Idempotency-Key, reuses this attempt and its gateway key, so the gateway
+    sees one request and can never make a second charge. An order has at most one open attempt
+    (pending, or authorized for risk review); a new one starts only once the previous is known
+    failed or voided. An attempt left pending past `reconcile_after` is checked with the gateway by
+    the reconciliation sweep (`payments_reconcile_due`), which finishes it.
+    """
 
     class State(models.TextChoices):
-        PENDING = "pending"        # recorded, gateway not answered yet (or timed out)
-        AUTHORIZED = "authorized"
+        PENDING = "pending"        # recorded, outcome at the gateway not known yet: "checking your payment"
+        AUTHORIZED = "authorized"  # held for risk review (payment verification)
         CAPTURED = "captured"
         FAILED = "failed"
         VOIDED = "voided"
+
+    OPEN_STATES = ("pending", "authorized")
 
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="payments")
     method = models.CharField(max_length=16)
@@ -76,10 +94,17 @@ class Payment(models.Model):
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
     idempotency_key = models.CharField(max_length=120, help_text="the client's key for this attempt")
+    gateway_key = models.CharField(max_length=120, unique=True, default=new_gateway_key,
+                                   help_text="the idempotency key of the gateway authorization, committed before it")
+    token_digest = models.CharField(max_length=64, blank=True,
+                                    help_text="sha256 of the method and payment token: a retry reuses the attempt "
+                                              "only with the same instrument")
     gateway_ref = models.CharField(max_length=64, blank=True)
     decline_code = models.CharField(max_length=32, blank=True)
     failure_message = models.CharField(max_length=240, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0, help_text="gateway round trips")
+    reconcile_after = models.DateTimeField(null=True, blank=True,
+                                           help_text="pending: checked with the gateway from then on")
     review_by = models.DateTimeField(null=True, blank=True,
                                      help_text="authorized, held for risk review: decided by then at the latest")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -90,14 +115,24 @@ class Payment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["order", "idempotency_key"], name="payment_key_once_per_order"),
             models.CheckConstraint(condition=Q(amount_minor__gt=0), name="payment_amount_positive"),
+            # One open attempt per order: a second charge can only start once the first is known over.
+            models.UniqueConstraint(fields=["order"], condition=Q(status__in=["pending", "authorized"]),
+                                    name="payment_one_open_per_order"),
         ]
         indexes = [
             # The worker's sweep: authorizations waiting for a risk decision.
             models.Index(fields=["review_by"], condition=Q(status="authorized"), name="payment_review_due"),
+            # The reconciliation sweep: attempts whose outcome is still unknown.
+            models.Index(fields=["reconcile_after"], condition=Q(status="pending"), name="payment_reconcile_due"),
         ]
 
     def __str__(self) -> str:
         return f"payment {self.pk} ({self.status})"
+
+    @property
+    def checking(self) -> bool:
+        """True while Souk is confirming the outcome with the processor ("checking your payment")."""
+        return self.status == self.State.PENDING
 
 
 class Refund(models.Model):

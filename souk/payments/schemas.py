@@ -15,7 +15,9 @@ class PayIn(Schema):
 
 class PaymentOut(Schema):
     id: int
-    status: str
+    status: str = Field(description="pending (checking with the processor), authorized (being verified), "
+                                    "captured, failed or voided")
+    checking: bool = Field(description="true while Souk is checking the outcome with the payment processor")
     method: str
     amount: str
     currency: str

@@ -27,6 +27,16 @@ def captured_payment(*, order_id: int) -> Payment | None:
             .only("pk", "order_id", "method", "status", "gateway_ref").first())
 
 
+def order_payments(*, order_id: int) -> QuerySet[Payment]:
+    """The order's payment attempts, oldest first."""
+    return Payment.objects.filter(order_id=order_id).order_by("id")
+
+
+def checking_payment(*, order_id: int) -> bool:
+    """Whether the order has an attempt whose outcome is still being checked with the gateway."""
+    return Payment.objects.filter(order_id=order_id, status=Payment.State.PENDING).exists()
+
+
 def refunded_lines(*, order_id: int) -> list[list[dict]]:
     """The `[{line_id, quantity}]` lists of the order's refunds that are not failed or cancelled."""
     live = (Refund.State.PENDING, Refund.State.REQUIRES_ACTION, Refund.State.SUCCEEDED)

@@ -23,7 +23,7 @@ from souk.orders.models import Order
 from souk.orders.status import Status
 from souk.payments.gateways.base import PaymentMethod
 from souk.payments.models import Refund
-from souk.payments.selectors import order_refunds
+from souk.payments.selectors import checking_payment, order_refunds
 from souk.reputation.policy import RATING_LABELS
 from souk.reputation.selectors import order_review
 
@@ -100,6 +100,8 @@ def buyer_context(order: Order, user) -> dict[str, Any]:
         "pay_key": uuid.uuid4().hex,
         "pay_tokens": SANDBOX_TOKENS,
         "pay_methods": PAY_METHODS,
+        # An attempt whose outcome Souk is still confirming with the processor (one query, unpaid orders only).
+        "checking_payment": order.status == Status.AWAITING_PAYMENT and checking_payment(order_id=order.pk),
     }
     if order.status == Status.COMPLETED:  # reviews open once the order is complete (one query)
         ctx["review_panel"] = order_review(order=order)

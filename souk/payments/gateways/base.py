@@ -17,6 +17,7 @@ PaymentIntents do.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
@@ -70,6 +71,7 @@ class GatewayPayment:
     decline_code: str = ""
     message: str = ""
     risk: str = ""  # the processor's risk verdict: "" (normal) or "review" (hold for manual review)
+    idempotency_key: str = ""  # the key of the authorization that made it (metadata at a real provider)
 
     @property
     def needs_review(self) -> bool:
@@ -88,6 +90,7 @@ class GatewayRefund:
     amount: Money
     arn: str = ""  # acquirer reference number, once the bank has it (23 digits for cards)
     failure_reason: str = ""
+    idempotency_key: str = ""  # the key of the refund call that made it
 
     @property
     def final(self) -> bool:
@@ -138,3 +141,13 @@ class PaymentGateway(Protocol):
 
     def refund_status(self, *, refund_ref: str) -> GatewayRefund:
         """The refund as the gateway sees it now."""
+
+    def find_payment(self, *, idempotency_key: str) -> GatewayPayment | None:
+        """The payment an `authorize` with this key made, as the gateway sees it now; None when the
+        gateway never received that authorization. The reconciliation sweep asks this."""
+
+    def list_payments(self) -> Iterable[GatewayPayment]:
+        """Every payment the gateway holds for us (a settlement report); `souk audit` compares them."""
+
+    def list_refunds(self) -> Iterable[GatewayRefund]:
+        """Every refund the gateway holds for us; `souk audit` compares them."""

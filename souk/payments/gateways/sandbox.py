@@ -19,10 +19,19 @@ amount's cents (settings in `souk.payments.conf`): `.13` fails transiently N
 times per idempotency key, `.14` settles `failed`, `.15` stays `requires_action`.
 
 Latency injection (settings, or `SOUK_<NAME>` in the environment, e.g. for a
-worker process in a crash test): `SANDBOX_AUTHORIZE_LATENCY_SECONDS` delays
-`authorize`; `SANDBOX_REFUND_LATENCY_BEFORE_SECONDS` delays `refund` before it
-does anything, `SANDBOX_REFUND_LATENCY_AFTER_SECONDS` after the refund is made
-and before the answer (a process killed there has refunded but never heard so).
+web or worker process in a crash test): `SANDBOX_AUTHORIZE_LATENCY_SECONDS`
+delays `authorize` before it does anything (a process killed there never reached
+the processor); `SANDBOX_AUTHORIZE_LATENCY_AFTER_SECONDS` after the charge is
+made and before the answer, `SANDBOX_CAPTURE_LATENCY_AFTER_SECONDS` after the
+capture and before the answer (a process killed there has charged but never
+heard so); `SANDBOX_REFUND_LATENCY_BEFORE_SECONDS` delays `refund` before it does
+anything, `SANDBOX_REFUND_LATENCY_AFTER_SECONDS` after the refund is made and
+before the answer.
+
+Lookups: `find_payment(idempotency_key=...)` answers what an authorization with
+that key made (None: the processor never saw it); `list_payments()` and
+`list_refunds()` are the processor's report of everything it holds, which
+`souk audit` compares with Souk's records.
 
 Every call is idempotent on its key (same key, same parameters -> same answer;
 same key, other parameters -> `GatewayDeclined("idempotency_key_reused")`).
@@ -39,7 +48,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
@@ -138,6 +147,7 @@ class SandboxGateway:
             charge = SandboxCharge.objects.get(idempotency_key=idempotency_key)
             self._same_params(charge, minor=minor, currency=currency, method=method, token=token)
             return self._payment(charge)
+        _latency("SANDBOX_AUTHORIZE_LATENCY_AFTER_SECONDS")  # a crash here: charged, but the answer is lost
         if token == "tok_timeout_after_commit":
             raise GatewayTimeout("sandbox: the answer was lost after the charge was made", code="timeout")
         return self._payment(charge)
@@ -157,6 +167,7 @@ class SandboxGateway:
                 raise GatewayDeclined("capture amount exceeds the authorization", code="amount_too_large")
             charge.status, charge.captured_minor = PaymentStatus.CAPTURED, minor
             charge.save(update_fields=["status", "captured_minor"])
+        _latency("SANDBOX_CAPTURE_LATENCY_AFTER_SECONDS")  # a crash here: captured, but the answer is lost
         return self._payment(charge)
 
     def void(self, *, payment_ref: str) -> GatewayPayment:
@@ -169,6 +180,21 @@ class SandboxGateway:
             elif charge.status == PaymentStatus.CAPTURED:
                 raise GatewayDeclined("a captured payment is refunded, not voided", code="payment_captured")
         return self._payment(charge)
+
+    def find_payment(self, *, idempotency_key: str) -> GatewayPayment | None:
+        _outside_transaction()
+        charge = SandboxCharge.objects.filter(idempotency_key=idempotency_key).first()
+        return None if charge is None else self._payment(charge)
+
+    def list_payments(self) -> Iterator[GatewayPayment]:
+        _outside_transaction()
+        for charge in SandboxCharge.objects.order_by("id").iterator(chunk_size=2000):
+            yield self._payment(charge)
+
+    def list_refunds(self) -> Iterator[GatewayRefund]:
+        _outside_transaction()
+        for refund in SandboxRefund.objects.select_related("charge").order_by("id").iterator(chunk_size=2000):
+            yield self._refund(refund)
 
     # --- refunds --------------------------------------------------------------------------
     def refund(self, *, payment_ref: str, amount: Money, idempotency_key: str) -> GatewayRefund:
@@ -272,10 +298,11 @@ class SandboxGateway:
                               amount=minor_to_money(amount, charge.currency), method=PaymentMethod(charge.method),
                               decline_code=charge.decline_code,
                               message=DECLINE_MESSAGES.get(charge.decline_code, "") if charge.decline_code else "",
-                              risk="review" if charge.token in REVIEW_TOKENS else "")
+                              risk="review" if charge.token in REVIEW_TOKENS else "",
+                              idempotency_key=charge.idempotency_key)
 
     @staticmethod
     def _refund(refund: SandboxRefund) -> GatewayRefund:
         return GatewayRefund(ref=refund.ref, payment_ref=refund.charge.ref, status=RefundStatus(refund.status),
                              amount=minor_to_money(refund.amount_minor, refund.currency), arn=refund.arn,
-                             failure_reason=refund.failure_reason)
+                             failure_reason=refund.failure_reason, idempotency_key=refund.idempotency_key)
