@@ -1,5 +1,9 @@
 """`run_audit()`: every ledger invariant, checked with set-based SQL (GROUP BY, window sums).
 
+This is the ledger's audit of itself. `souk audit` (souk/payments/management/commands/audit.py)
+runs it and then payments' comparison of Souk's records with the gateway's
+(souk/payments/audit.py), which reads the ledger's captures through `order_captured_minor`.
+
 Invariants, in the order they are reported:
 1. `entry_unbalanced`: every journal entry's lines sum to zero per currency.
 2. `line_order_mismatch`: a line's denormalised order id is its entry's.
@@ -114,6 +118,18 @@ def _order_reconciliation() -> list[Finding]:
     return findings
 
 
+def order_captured_minor(order_ids) -> dict[tuple[int, str], int]:
+    """What the ledger says each order captured (capture entries, funding side), per currency."""
+    captured = order_money_minor_expressions()["captured"]
+    out: dict[tuple[int, str], int] = {}
+    ids = sorted(set(order_ids))
+    for start in range(0, len(ids), 5000):
+        rows = (JournalLine.objects.filter(order_id__in=ids[start:start + 5000]).values("order_id", "currency")
+                .annotate(captured=captured).order_by())
+        out.update({(r["order_id"], r["currency"]): r["captured"] for r in rows})
+    return out
+
+
 def run_audit() -> list[Finding]:
     """Every broken invariant, most fundamental first; an empty list means the ledger is clean."""
     findings = (_unbalanced_entries() + _line_order_mismatches() + _mixed_currencies() + _escrow_negative()
@@ -121,4 +137,4 @@ def run_audit() -> list[Finding]:
     return sorted(findings, key=lambda f: INVARIANTS.index(f.invariant))
 
 
-__all__ = ["INVARIANTS", "Finding", "run_audit"]
+__all__ = ["INVARIANTS", "Finding", "order_captured_minor", "run_audit"]
