@@ -10,6 +10,16 @@ from tests.factories import ProductFactory, ShippingOptionFactory, ShippingRateF
 _keys = itertools.count(1)
 
 
+def pytest_collection_modifyitems(config, items):
+    """`long`-marked tests (many seeds) run only when selected: `-m long`."""
+    if "long" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="long run: select it with -m long")
+    for item in items:
+        if item.get_closest_marker("long"):
+            item.add_marker(skip)
+
+
 def new_key(prefix: str = "key") -> str:
     return f"{prefix}-{next(_keys)}"
 
