@@ -188,3 +188,22 @@ def test_gateway_refuses_to_be_called_inside_a_database_transaction(gw):
 
 def test_arn_is_stable_per_refund():
     assert arn_for("re_1") == arn_for("re_1") != arn_for("re_2")
+
+
+def test_a_payment_is_found_by_the_key_it_was_made_with_and_an_unknown_key_finds_nothing(gw):
+    assert gw.find_payment(idempotency_key="pay-1") is None  # never received
+    made = captured(gw, key="pay-1")
+    found = gw.find_payment(idempotency_key="pay-1")
+    assert found.ref == made.ref and found.status == PaymentStatus.CAPTURED and found.idempotency_key == "pay-1"
+    declined = gw.authorize(amount=usd(5), method="card", token="tok_expired_card", idempotency_key="pay-2")
+    assert gw.find_payment(idempotency_key="pay-2").status == PaymentStatus.FAILED == declined.status
+
+
+def test_the_gateways_report_lists_every_payment_and_refund_with_its_key(gw):
+    first = captured(gw, key="pay-1")
+    gw.authorize(amount=usd(7), method="card", token="tok_visa", idempotency_key="pay-2")
+    refund = gw.refund(payment_ref=first.ref, amount=usd(5), idempotency_key="refund-1")
+    assert [(p.idempotency_key, p.status) for p in gw.list_payments()] == [
+        ("pay-1", PaymentStatus.CAPTURED), ("pay-2", PaymentStatus.AUTHORIZED)]
+    [listed] = gw.list_refunds()
+    assert (listed.ref, listed.payment_ref, listed.idempotency_key) == (refund.ref, first.ref, "refund-1")
