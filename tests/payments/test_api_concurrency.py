@@ -149,3 +149,32 @@ def test_twin_of_a_refund_blocked_on_the_order_lock_gets_409_then_the_replay(pai
     assert again.content == first.result().content and again["Idempotent-Replayed"] == "true"
     assert Refund.objects.count() == 1
     assert_audit_clean()
+
+
+def test_twenty_pay_requests_with_twenty_keys_make_one_charge(buyer, place_order, settings):
+    settings.SOUK = {**settings.SOUK, "SANDBOX_AUTHORIZE_LATENCY_SECONDS": 0.2}
+    order = place_order()
+    auth = bearer(buyer)
+    body = {"method": "card", "token": "tok_visa"}
+    responses = in_parallel(20, lambda i: post(auth, f"/orders/{order.number}/pay", body, f"buyer-tab-{i}"))
+    answers = sorted((r.status_code, r.json().get("code", r.json().get("status"))) for r in responses)
+    # Those that found the order's one attempt answer it; those that came after it was paid are told so.
+    assert set(answers) <= {(201, "captured"), (409, "order_not_awaiting_payment")}, answers
+    assert answers[0] == (201, "captured")
+    assert Payment.objects.count() == 1 and SandboxCharge.objects.count() == 1
+    assert SandboxCharge.objects.get().status == "captured" and order_money(order.pk).captured == order.total
+    assert_audit_clean()
+
+
+def test_other_cards_while_a_payment_is_at_the_gateway_wait_and_one_charge_is_made(buyer, place_order, settings):
+    settings.SOUK = {**settings.SOUK, "SANDBOX_AUTHORIZE_LATENCY_SECONDS": 0.5}
+    order = place_order()
+    auth = bearer(buyer)
+    tokens = ["tok_visa", "tok_mastercard"]
+    responses = in_parallel(10, lambda i: post(auth, f"/orders/{order.number}/pay",
+                                               {"method": "card", "token": tokens[i % 2]}, f"tab-{i}"))
+    codes = {(r.status_code, r.json().get("code", r.json().get("status"))) for r in responses}
+    assert codes <= {(201, "captured"), (409, "payment_in_progress"), (409, "order_not_awaiting_payment")}, codes
+    assert (201, "captured") in codes
+    assert Payment.objects.count() == 1 and SandboxCharge.objects.filter(status="captured").count() == 1
+    assert_audit_clean()
