@@ -100,6 +100,9 @@ def test_worker_killed_mid_refund_and_restarted_completes_the_refund_exactly_onc
         assert (claimed.state, claimed.gateway_ref, claimed.attempts) == ("pending", "", 1)
         assert SandboxRefund.objects.count() == (1 if stalls == "after_the_gateway_refunded" else 0)
         lease_ends = claimed.next_attempt_at
+        # `souk audit` agrees: a refund the processor made under the refund's key while Souk's is still
+        # pending without a ref is in flight (the refunds sweep records it), not a refund Souk does not know.
+        assert_audit_clean()
 
         second = _start_worker()
         settled = _wait_for(lambda: Refund.objects.filter(pk=refund.pk, state="succeeded").first(), seconds=90,
@@ -122,4 +125,4 @@ def test_worker_killed_mid_refund_and_restarted_completes_the_refund_exactly_onc
     assert history[0].outcome == "abandoned"
     assert history[1].started_at >= lease_ends
     assert history[-1].outcome == "succeeded"
-    assert_audit_clean()
+    assert_audit_clean()  # and afterwards the gateway's refund is Souk's, ref for ref
