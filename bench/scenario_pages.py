@@ -84,10 +84,11 @@ FOLLOW_SQL = [
               '', NULL, 0, false, cancelled_at
        FROM orders_order WHERE id > %(after)s AND status = 'cancelled'""",
     # Paid, cancelled orders: a captured payment and a settled refund (minutes to 20 days).
-    """INSERT INTO payments_payment (order_id, method, amount_minor, currency, status, idempotency_key, gateway_ref,
-                                     decline_code, failure_message, attempts, review_by, created_at, updated_at)
-       SELECT id, 'card', total_minor, currency, 'captured', 'bench-pay-' || id, 'ch_' || id, '', '', 1, NULL,
-              paid_at, paid_at
+    """INSERT INTO payments_payment (order_id, method, amount_minor, currency, status, idempotency_key, gateway_key,
+                                     token_digest, gateway_ref, decline_code, failure_message, attempts, review_by,
+                                     created_at, updated_at)
+       SELECT id, 'card', total_minor, currency, 'captured', 'bench-pay-' || id, 'bench-payment-' || id, '',
+              'ch_' || id, '', '', 1, NULL, paid_at, paid_at
        FROM orders_order WHERE id > %(after)s AND status = 'cancelled' AND paid_at IS NOT NULL""",
     """INSERT INTO payments_refund (order_id, payment_id, amount_minor, currency, method, state, reason, lines,
                                     idempotency_key, requested_by_id, expected_by, gateway_ref, arn, attempts,
