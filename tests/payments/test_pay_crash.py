@@ -47,8 +47,8 @@ from django.db import connection
 from django.utils import timezone
 
 from souk.accounts.tokens import token_create
+from souk.checkout.services import CheckoutLine, checkout
 from souk.ledger.selectors import order_money
-from souk.orders.checkout import CheckoutLine, checkout
 from souk.orders.models import Order
 from souk.orders.status import Status
 from souk.payments.conf import DEFAULTS
