@@ -11,13 +11,16 @@ from souk.orders.event_kinds import EventKind
 from souk.orders.models import OrderEvent
 
 
+_KINDS = frozenset(EventKind.values)  # EventKind.values builds a list on every call
+
+
 def record(*, order_id: int, kind: str, actor_role: str, actor=None, message: str = "",
            data: dict[str, Any] | None = None, from_status: str = "", to_status: str = "",
            now: datetime | None = None) -> OrderEvent:
     """Append one event to an order's timeline (a note, a message, a status change).
 
     `kind` is one of EventKind (souk/orders/event_kinds.py); any other is a ValueError."""
-    if kind not in EventKind.values:
+    if kind not in _KINDS:
         raise ValueError(f"{kind!r} is not an order event kind: add it to souk/orders/event_kinds.py")
     return OrderEvent.objects.create(
         order_id=order_id, kind=kind, actor_role=actor_role,
@@ -29,7 +32,6 @@ def record(*, order_id: int, kind: str, actor_role: str, actor=None, message: st
 # Same arguments, the same kinds refused and the same stored values as `record`
 # (tests/checkout/test_fast_path_parity.py compares the bulk forms with it).
 
-_KINDS = frozenset(EventKind.values)  # EventKind.values builds a list on every call
 
 
 def _same_event(*, kind: str, actor_role: str, actor=None, message: str = "",
