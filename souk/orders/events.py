@@ -10,7 +10,6 @@ from django.utils import timezone
 from souk.orders.event_kinds import EventKind
 from souk.orders.models import OrderEvent
 
-
 _KINDS = frozenset(EventKind.values)  # EventKind.values builds a list on every call
 
 
