@@ -10,6 +10,7 @@
 | REFUND_RETRY_BASE_SECONDS | 30 | first retry delay; doubles each attempt (exponential backoff) |
 | REFUND_RETRY_MAX_SECONDS | 3600 | cap on the retry delay |
 | IDEMPOTENCY_KEY_TTL_HOURS | 24 | how long Idempotency-Key responses are kept |
+| IDEMPOTENCY_LEASE_SECONDS | 30 | a key in flight this long without an answer is taken over by its next request (its first died) |
 | REFUND_POLL_SECONDS | 30 | how often a refund the gateway accepted is polled until it settles |
 | SANDBOX_REFUND_SETTLE_SECONDS | 5 | sandbox: a pending refund settles this long after it was created |
 | SANDBOX_REFUND_TRANSIENT_CENTS | 13 | sandbox: refunds whose amount ends in .13 fail transiently... |
@@ -50,6 +51,7 @@ DEFAULTS: dict[str, Any] = {
     "REFUND_RETRY_BASE_SECONDS": 30,
     "REFUND_RETRY_MAX_SECONDS": 3600,
     "IDEMPOTENCY_KEY_TTL_HOURS": 24,
+    "IDEMPOTENCY_LEASE_SECONDS": 30,
     "REFUND_POLL_SECONDS": 30,
     "SANDBOX_REFUND_SETTLE_SECONDS": 5,
     "SANDBOX_REFUND_TRANSIENT_CENTS": 13,
