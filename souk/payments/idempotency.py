@@ -1,6 +1,7 @@
 """`Idempotency-Key` for money-moving POSTs, with the semantics payment APIs use.
 
-- same key, same parameters: the stored response is replayed, with `Idempotent-Replayed: true`;
+- same key, same parameters: the stored response is replayed, with `Idempotent-Replayed: true`: the
+  first answer's very bytes, status and content type, errors included (docs/api.md, "Idempotency");
 - same key, other parameters (or another endpoint): 422 `idempotency_key_reused`;
 - same key while the first request is still running: the twin waits for the first's answer (polling,
   up to `IDEMPOTENCY_WAIT_SECONDS`) and replays it; still running after that: 409
@@ -25,15 +26,13 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
 from souk.core.errors import Conflict, DomainError, ValidationFailed
 from souk.payments.conf import setting
 from souk.payments.models import IdempotencyKey
 
-# The first answer and every replay are the same bytes (PostgreSQL's jsonb does not keep key order).
-CANONICAL = {"sort_keys": True}
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_MAX_LENGTH = 100
@@ -118,8 +117,12 @@ def _await_answer(existing: IdempotencyKey) -> IdempotencyKey | None:
 
 
 def idempotent(request: HttpRequest, *, scope: str, params: dict,
-               run: Callable[[], tuple[int, dict]]) -> JsonResponse:
-    """Run `run()` (returning status and JSON body) at most once per key; replay its answer after."""
+               run: Callable[[], tuple[int, dict]]) -> HttpResponse:
+    """Run `run()` (returning status and JSON body) at most once per key; replay its answer after.
+
+    A `DomainError` below 500 is the answer too: it is answered (and stored) here in the API's error
+    shape rather than raised, so its replay is the same bytes.
+    """
     key = (request.headers.get(HEADER) or "").strip()
     if not key or len(key) > KEY_MAX_LENGTH:
         raise ValidationFailed(f"Send an Idempotency-Key header (1-{KEY_MAX_LENGTH} characters) with this "
@@ -143,25 +146,40 @@ def idempotent(request: HttpRequest, *, scope: str, params: dict,
         if existing.status_code is None:
             raise Conflict("A request with this Idempotency-Key is still being processed.",
                            code="idempotency_request_in_flight")
-        response = JsonResponse(existing.response, status=existing.status_code, safe=False,
-                                json_dumps_params=CANONICAL)
+        response = _replay(existing)
         response[REPLAYED_HEADER] = "true"
         return response
     # Only the row this request claimed is written: past its lease another request may own the key.
     mine = IdempotencyKey.objects.filter(pk=owned, status_code__isnull=True)
     try:
         status, body = run()
+        response = JsonResponse(body, status=status, safe=False)
     except DomainError as exc:
         if exc.status >= 500:
             mine.delete()
-        else:
-            mine.update(status_code=exc.status, response=exc.as_dict())
-        raise
+            raise
+        # Rendered here, in the API's error shape, so that the bytes stored are the bytes answered.
+        response = JsonResponse(exc.as_dict(), status=exc.status)
     except BaseException:
         mine.delete()
         raise
-    mine.update(status_code=status, response=body)
-    return JsonResponse(body, status=status, safe=False, json_dumps_params=CANONICAL)
+    mine.update(status_code=response.status_code, response=_stored(response))
+    return response
+
+
+def _stored(response: HttpResponse) -> dict:
+    """The answer as sent: its body as text (JSON is UTF-8), kept verbatim inside the JSON column,
+    because PostgreSQL's jsonb would reorder the keys of a stored object."""
+    return {"content_type": response["Content-Type"], "body": response.content.decode()}
+
+
+def _replay(record: IdempotencyKey) -> HttpResponse:
+    stored = record.response
+    if isinstance(stored, dict) and set(stored) == {"content_type", "body"}:
+        return HttpResponse(stored["body"].encode(), status=record.status_code,
+                            content_type=stored["content_type"])
+    # Kept before answers were stored verbatim: the object itself, answered with sorted keys.
+    return JsonResponse(stored, status=record.status_code, safe=False, json_dumps_params={"sort_keys": True})
 
 
 def purge_expired_keys(*, limit: int = 1000) -> int:
