@@ -47,7 +47,8 @@ class ErrorCode(ErrorCodeEnum):
     NULL_CHARACTERS_NOT_ALLOWED = ("null_characters_not_allowed", 422,
                                    "A NUL character in the request; the field is named.")
     # Money (souk/core/money.py).
-    INVALID_AMOUNT = "invalid_amount", 422, "Not a finite decimal amount such as \"12.50\"."
+    INVALID_AMOUNT = ("invalid_amount", 422, "Not an amount written as ASCII digits with at most one decimal "
+                      "point, such as \"12.50\" (no spaces, signs, exponents or separators).")
     AMOUNT_NOT_POSITIVE = "amount_not_positive", 422, "An amount that must be above zero is zero or negative."
     AMOUNT_TOO_LARGE = "amount_too_large", 422, "An amount beyond what Souk can hold."
     MONEY_TOO_PRECISE = "money_too_precise", 422, "More decimals than the currency has."

@@ -6,7 +6,8 @@ currency precision live in one place.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision
@@ -48,25 +49,40 @@ def money_to_minor(money: Money) -> int:
     return int(scaled)
 
 
-def parse_money(amount: str | int | Decimal, currency: str, *, field: str = "amount",
-                allow_zero: bool = False) -> Money:
-    """Parse user input into Money: refuses negatives, over-precision and unknown currencies."""
+# The one form an amount is written in (docs/api.md, Conventions: Money): ASCII digits, no leading
+# zeros, at most one point with digits on both sides; a minus sign only where the caller allows it.
+# No spaces, plus sign, exponent ("1e1"), thousands separator, "NaN" or non-ASCII digits ("１０", "١٠"),
+# all of which Python's Decimal() would accept or mistake.
+AMOUNT_PATTERN = re.compile(r"(?P<minus>-)?(?P<units>0|[1-9][0-9]*)(?:\.(?P<decimals>[0-9]+))?", re.ASCII)
+AMOUNT_FORMAT = ("Write the amount with the digits 0-9 and at most one decimal point, e.g. \"12.50\": "
+                 "no spaces, signs, exponents or thousands separators.")
+
+
+def parse_money(amount: str | int, currency: str, *, field: str = "amount", allow_zero: bool = False,
+                allow_negative: bool = False) -> Money:
+    """Parse user input into Money, strictly: the amount is a string in the one form above (or a
+    JSON integer), with no more decimals than the currency has (JPY 0, USD 2, KWD 3). Refuses
+    negatives (unless `allow_negative`), zero (unless `allow_zero`) and unknown currencies."""
     currency_or_error(currency, field="currency")
-    try:
-        value = Decimal(str(amount))
-    except (InvalidOperation, ValueError):
-        raise ValidationFailed(f"'{amount}' is not a number.", code="invalid_amount", field=field) from None
-    if not value.is_finite():
-        raise ValidationFailed("Amount must be a finite number.", code="invalid_amount", field=field)
-    if value < 0 or (value == 0 and not allow_zero):
+    if isinstance(amount, int) and not isinstance(amount, bool):
+        amount = str(amount)
+    match = AMOUNT_PATTERN.fullmatch(amount) if isinstance(amount, str) else None
+    if match is None:
+        raise ValidationFailed(AMOUNT_FORMAT, code="invalid_amount", field=field)
+    negative = match["minus"] is not None
+    if negative and not allow_negative:
         raise ValidationFailed("Amount must be greater than zero." if not allow_zero else
                                "Amount must not be negative.", code="amount_not_positive", field=field)
-    if value >= MAX_AMOUNT:
-        raise ValidationFailed("Amount is too large.", code="amount_too_large", field=field)
     digits = precision(currency)
-    if value.as_tuple().exponent < -digits and value != value.quantize(Decimal(1).scaleb(-digits)):
+    if len(match["decimals"] or "") > digits:
         raise ValidationFailed(f"{currency} amounts have at most {digits} decimal places.",
                                code="money_too_precise", field=field)
+    # The units are checked as digits before any arithmetic: a thousand-digit string is simply too large.
+    if len(match["units"]) > len(str(MAX_AMOUNT)) or Decimal(match["units"]) >= MAX_AMOUNT:
+        raise ValidationFailed("Amount is too large.", code="amount_too_large", field=field)
+    value = Decimal(amount)
+    if value == 0 and not allow_zero:
+        raise ValidationFailed("Amount must be greater than zero.", code="amount_not_positive", field=field)
     return Money(value, currency)
 
 
