@@ -33,11 +33,12 @@ ERROR_SCHEMA = {
     },
 }
 ERROR_RESPONSES = {
-    "400": "The request is malformed.",
+    "400": "The request is malformed (e.g. a form with too many fields: `too_many_fields`).",
     "401": "Not logged in and no valid API token.",
     "403": "Logged in, but not allowed to do this.",
     "404": "No such object, or not yours.",
     "409": "The object's state does not allow this now.",
+    "413": "The request body is larger than the API accepts (`request_too_large`).",
     "422": "Input breaks a rule; `errors` names the fields.",
 }
 

@@ -46,6 +46,10 @@ class ErrorCode(ErrorCodeEnum):
     HTTP_ERROR = "http_error", None, "The framework refused the request as sent (e.g. an unreadable body)."
     NULL_CHARACTERS_NOT_ALLOWED = ("null_characters_not_allowed", 422,
                                    "A NUL character in the request; the field is named.")
+    REQUEST_TOO_LARGE = ("request_too_large", 413,
+                         "The request body is over the size the API accepts (DATA_UPLOAD_MAX_MEMORY_SIZE).")
+    TOO_MANY_FIELDS = ("too_many_fields", 400,
+                       "A form body with more fields (or files) than the API accepts (DATA_UPLOAD_MAX_NUMBER_FIELDS).")
     # Money (souk/core/money.py).
     INVALID_AMOUNT = ("invalid_amount", 422, "Not an amount written as ASCII digits with at most one decimal "
                       "point, such as \"12.50\" (no spaces, signs, exponents or separators).")
