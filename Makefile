@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# A development machine: the public development SECRET_KEY is allowed (docs/operations.md, Deploying).
+run bench: export SOUK_DEV ?= 1
+
 ## make run: install, migrate SQLite, load demo data, serve web + worker at http://127.0.0.1:8000
 run: install
 	$(BIN)/souk migrate --noinput

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SOUK_VAR_DIR", BASE_DIR / "var"))
@@ -26,10 +27,41 @@ def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
 DEBUG = env_bool("SOUK_DEBUG", False)
-SECRET_KEY = os.environ.get("SOUK_SECRET_KEY", "souk-insecure-development-key-change-me-in-production-0123456789")
-ALLOWED_HOSTS = [h for h in os.environ.get("SOUK_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
-CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("SOUK_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+# A development machine (`make run`, the test suite, `make bench` set it): the public development
+# SECRET_KEY below is allowed, and nothing else changes (docs/operations.md, Deploying).
+DEV = env_bool("SOUK_DEV", False)
+
+# --- Secret key: never the public one outside development ------------------------------------------
+# Its "django-insecure-" prefix also makes `souk check --deploy` flag it (security.W009).
+DEV_SECRET_KEY = "django-insecure-souk-development-key-public-in-the-repository-0123456789"
+SECRET_KEY = os.environ.get("SOUK_SECRET_KEY", "").strip()
+if not SECRET_KEY:
+    if not (DEBUG or DEV):
+        raise ImproperlyConfigured(
+            "SOUK_SECRET_KEY is not set. Souk refuses to run with its public development key outside "
+            "development: set SOUK_SECRET_KEY to a long random secret (e.g. `python -c \"import secrets; "
+            "print(secrets.token_urlsafe(50))\"`), or SOUK_DEV=1 on a development machine "
+            "(docs/operations.md, Deploying).")
+    SECRET_KEY = DEV_SECRET_KEY
+
+ALLOWED_HOSTS = env_list("SOUK_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+CSRF_TRUSTED_ORIGINS = env_list("SOUK_CSRF_TRUSTED_ORIGINS", "")
+
+# --- HTTPS (docs/operations.md, Deploying): one switch for everything a site served over TLS wants.
+HTTPS = env_bool("SOUK_HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS and env_bool("SOUK_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = env_int("SOUK_HSTS_SECONDS", 31_536_000) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS and env_bool("SOUK_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = HTTPS and env_bool("SOUK_HSTS_PRELOAD", True)
+if env_bool("SOUK_TRUST_X_FORWARDED_PROTO", False):
+    # Only behind a proxy that terminates TLS and sets (overwrites) X-Forwarded-Proto itself.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

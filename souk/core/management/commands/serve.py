@@ -1,17 +1,35 @@
 """`souk serve`: the web server (gunicorn, static files via whitenoise) and the worker, together.
 
-Stops both when either exits or on Ctrl+C / SIGTERM.
+Stops both when either exits or on Ctrl+C / SIGTERM. With the public development SECRET_KEY
+(SOUK_DEV=1, no SOUK_SECRET_KEY) it serves only on a loopback address, unless SOUK_DEBUG=1
+(docs/operations.md, Deploying).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import signal
 import subprocess
 import sys
 import time
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+
+def is_loopback(bind: str) -> bool:
+    """Does gunicorn's `--bind` (HOST:PORT, [IPv6]:PORT, HOST, unix:PATH) listen on this machine only?"""
+    if bind.startswith(("unix:", "fd://")):
+        return True
+    host = bind.rsplit(":", 1)[0] if bind.count(":") == 1 or bind.startswith("[") else bind
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Command(BaseCommand):
@@ -23,6 +41,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="serve the web only")
 
     def handle(self, *args, bind: str, web_workers: int, no_worker: bool, **options):
+        if settings.SECRET_KEY == settings.DEV_SECRET_KEY and not settings.DEBUG and not is_loopback(bind):
+            raise CommandError(f"Refusing to serve on {bind} with the public development SECRET_KEY: set "
+                               "SOUK_SECRET_KEY, or bind to 127.0.0.1 (docs/operations.md, Deploying).")
         bin_dir = os.path.dirname(sys.executable)
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "souk.settings"}
         procs: list[subprocess.Popen] = [subprocess.Popen(
