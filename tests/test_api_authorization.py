@@ -98,6 +98,7 @@ CASES = {
     ("POST", "/api/orders/{number}/pay"): ("owner", lambda w: {"number": w.order.number},
                                            lambda: {"method": "card", "token": "tok_visa"}),
     ("GET", "/api/orders/{number}/refunds"): ("owner", lambda w: {"number": w.order.number}, None),
+    ("GET", "/api/orders/{number}/payments"): ("owner", lambda w: {"number": w.order.number}, None),
     ("GET", "/api/seller/orders/{number}"): ("seller", lambda w: {"number": w.order.number}, None),
     ("POST", "/api/seller/orders/{number}/ship"): ("seller", lambda w: {"number": w.order.number},
                                                    lambda: {"carrier": "DHL", "tracking_number": "JD0146000062"}),
