@@ -8,6 +8,8 @@ from souk.core.error_codes import ErrorCodeEnum
 
 class ErrorCode(ErrorCodeEnum):
     INVALID_CREDENTIALS = "invalid_credentials", 401, "Wrong email or password."
+    TOO_MANY_ATTEMPTS = ("too_many_attempts", 429,
+                         "Too many logins, password resets or sign-ups for now; wait `Retry-After` seconds.")
     EMAIL_TAKEN = "email_taken", 422, "An account with this email already exists."
     INVALID_EMAIL = "invalid_email", 422, "Not a valid email address."
     EMAIL_ALREADY_VERIFIED = "email_already_verified", 409, "Your email address is already verified."

@@ -1,7 +1,9 @@
-"""Account use cases: registration, contact details, email verification, password reset, API tokens.
+"""Account use cases: logging in, registration, contact details, email verification, password reset, API tokens.
 
 Each function is one use case in one transaction. Mail leaves only after the commit
-(`transaction.on_commit`), so a rolled-back registration never sends anything.
+(`transaction.on_commit`), so a rolled-back registration never sends anything. The limits of
+souk/accounts/throttle.py are counted before that transaction opens, so a refusal cannot roll
+its count back.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from souk.accounts import throttle
 from souk.accounts.error_codes import ErrorCode
 from souk.accounts.models import PersonalAccessToken, User
 from souk.accounts.phones import INVALID_PHONE, phone_to_e164
@@ -225,16 +228,42 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     return user
 
 
+# --- logging in ------------------------------------------------------------------------------
+
+
+def user_authenticate(*, email: str, password: str, client: str, request=None) -> User:
+    """The active user with this email and password: every way in (the login page, the admin, the API's
+    token endpoint) comes through here.
+
+    Each attempt counts against the account and against the client address before the password is
+    checked; too many in the window lock either out for a while, the right password included
+    (TooManyAttempts, 429; docs/api.md, Limits). Logging in starts the account's count afresh and does
+    not count against the address. Not in a transaction: a refusal must not roll its count back.
+    """
+    email = normalize_email(email)
+    account = throttle.take(throttle.LOGIN_PER_ACCOUNT, email)
+    try:
+        address = throttle.take(throttle.LOGIN_PER_CLIENT, client)
+    except throttle.TooManyAttempts:
+        throttle.give_back(account)
+        raise
+    user = authenticate(request, username=email, password=password or "")
+    if user is None:
+        raise InvalidCredentials("The email or password is not correct.")
+    throttle.reset(throttle.LOGIN_PER_ACCOUNT, email)
+    throttle.give_back(address)
+    return user
+
+
 # --- API tokens ------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def token_obtain(*, email: str, password: str, name: str = "") -> tuple[PersonalAccessToken, str]:
-    """Trades an email and password for a new personal access token (secret returned once)."""
-    user = authenticate(None, username=normalize_email(email), password=password or "")
-    if user is None:
-        raise InvalidCredentials("The email or password is not correct.")
-    return token_create(user=user, name=name or "API token")
+def token_obtain(*, email: str, password: str, client: str, name: str = "") -> tuple[PersonalAccessToken, str]:
+    """Trades an email and password (a login: `user_authenticate`) for a new personal access token
+    (secret returned once)."""
+    user = user_authenticate(email=email, password=password, client=client)
+    with transaction.atomic():
+        return token_create(user=user, name=name or "API token")
 
 
 @transaction.atomic

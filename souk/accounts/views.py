@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from souk.accounts import addresses, selectors, services
 from souk.accounts.forms import AddressForm, ContactForm, RegisterForm, form_apply_errors
+from souk.accounts.throttle import TooManyAttempts
 from souk.core.errors import DomainError, NotFound
 
 
@@ -32,16 +33,28 @@ def landing_url(user) -> str:
     return reverse("web:seller_dashboard") if user.is_seller else reverse("orders:my_orders")
 
 
+def answer_429_when_limited(response: HttpResponse, refusal: TooManyAttempts | None) -> HttpResponse:
+    """A page refused by a limit (docs/api.md, Limits) shows its form with the message, as 429 with
+    Retry-After."""
+    if refusal is not None:
+        response.status_code = refusal.status
+        response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
 class LoginView(auth_views.LoginView):
     """Django's login, landing each person on their own page. A `next` on this site still wins
     (Django follows it only if `url_has_allowed_host_and_scheme` accepts it, so an off-site or
-    `javascript:` link is ignored); without one, `landing_url`."""
+    `javascript:` link is ignored); without one, `landing_url`. Too many attempts: 429 (LoginForm)."""
 
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
     def get_default_redirect_url(self) -> str:
         return landing_url(self.request.user)
+
+    def form_invalid(self, form):
+        return answer_429_when_limited(super().form_invalid(form), getattr(form, "too_many_attempts", None))
 
 
 def register(request: HttpRequest) -> HttpResponse:

@@ -1,0 +1,31 @@
+"""Accounts settings: read from `settings.SOUK[...]`, else `SOUK_<KEY>` in the environment, else these defaults (souk.core.conf).
+
+The limits of the front door (docs/api.md, Limits); their counters live in Django's cache
+(docs/operations.md, The cache). A window or interval of 0 turns that limit off.
+
+| key | default | meaning |
+| --- | --- | --- |
+| LOGIN_FAILURES_PER_ACCOUNT | 10 | failed logins one account may have in the window; the next attempt locks it out |
+| LOGIN_FAILURES_PER_CLIENT | 50 | failed logins one client address may have in the window (any accounts); the next locks it out |
+| LOGIN_FAILURE_WINDOW_SECONDS | 900 | the window failed logins are counted in (a login that succeeds clears the account's) |
+| LOGIN_LOCKOUT_SECONDS | 900 | a locked-out account or address is refused (429) for at least this long, even with the right password |
+| TRUSTED_PROXIES | 0 | reverse proxies in front of the web processes: 0 reads the client address from the connection, n > 0 the n-th address from the right of `X-Forwarded-For` |
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from souk.core.conf import app_setting
+
+DEFAULTS: dict[str, Any] = {
+    "LOGIN_FAILURES_PER_ACCOUNT": 10,
+    "LOGIN_FAILURES_PER_CLIENT": 50,
+    "LOGIN_FAILURE_WINDOW_SECONDS": 900,
+    "LOGIN_LOCKOUT_SECONDS": 900,
+    "TRUSTED_PROXIES": 0,
+}
+
+
+def setting(name: str) -> Any:
+    return app_setting(name, DEFAULTS)
