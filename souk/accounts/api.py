@@ -121,9 +121,13 @@ def verify_email(request: HttpRequest, payload: VerifyEmailIn):
     return VerifyEmailOut(email=user.email, email_verified_at=user.email_verified_at)
 
 
-@router.post("/auth/password-reset", auth=None, response={202: NoticeOut}, tags=["auth"])
-def password_reset(request: HttpRequest, payload: PasswordResetIn):
-    services.password_reset_request(email=payload.email)
+@router.post("/auth/password-reset", auth=None, response={202: NoticeOut, 429: TooManyAttemptsOut},
+             openapi_extra=LIMITED, tags=["auth"])
+def password_reset(request: HttpRequest, payload: PasswordResetIn, response: HttpResponse):
+    try:
+        services.password_reset_request(email=payload.email, client=client_address(request))
+    except TooManyAttempts as exc:
+        return _wait(response, exc)
     return Status(202, NoticeOut(message="If an account uses this email, we sent it a link to reset the password."))
 
 

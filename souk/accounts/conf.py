@@ -9,6 +9,10 @@ The limits of the front door (docs/api.md, Limits); their counters live in Djang
 | LOGIN_FAILURES_PER_CLIENT | 50 | failed logins one client address may have in the window (any accounts); the next locks it out |
 | LOGIN_FAILURE_WINDOW_SECONDS | 900 | the window failed logins are counted in (a login that succeeds clears the account's) |
 | LOGIN_LOCKOUT_SECONDS | 900 | a locked-out account or address is refused (429) for at least this long, even with the right password |
+| PASSWORD_RESET_EMAIL_INTERVAL_SECONDS | 300 | at most one reset email per email address in this interval |
+| PASSWORD_RESET_EMAILS_PER_DAY | 5 | at most this many reset emails per email address a day |
+| PASSWORD_RESETS_PER_CLIENT | 20 | reset requests one client address may make in the window (then 429) |
+| PASSWORD_RESET_WINDOW_SECONDS | 3600 | that window |
 | TRUSTED_PROXIES | 0 | reverse proxies in front of the web processes: 0 reads the client address from the connection, n > 0 the n-th address from the right of `X-Forwarded-For` |
 """
 
@@ -23,6 +27,10 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_FAILURES_PER_CLIENT": 50,
     "LOGIN_FAILURE_WINDOW_SECONDS": 900,
     "LOGIN_LOCKOUT_SECONDS": 900,
+    "PASSWORD_RESET_EMAIL_INTERVAL_SECONDS": 300,
+    "PASSWORD_RESET_EMAILS_PER_DAY": 5,
+    "PASSWORD_RESETS_PER_CLIENT": 20,
+    "PASSWORD_RESET_WINDOW_SECONDS": 3600,
     "TRUSTED_PROXIES": 0,
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django_countries import countries
 
 from souk.accounts import services
@@ -94,8 +94,16 @@ class PasswordResetRequestForm(PasswordResetForm):
     email = forms.EmailField(label="Email", max_length=254,
                              widget=forms.EmailInput(attrs={"autocomplete": "email"}))
 
-    def save(self, *args, **kwargs) -> None:
-        services.password_reset_request(email=self.cleaned_data["email"])
+    def save(self, *args, request=None, **kwargs) -> None:
+        services.password_reset_request(email=self.cleaned_data["email"], client=client_address(request))
+
+
+class NewPasswordForm(SetPasswordForm):
+    """The reset link's form: Django's, finishing through `services.password_reset_apply` (every API token
+    revoked, every session logged out), as the API does."""
+
+    def save(self, commit: bool = True):
+        return services.password_reset_apply(user=self.user, new_password=self.cleaned_data["new_password1"])
 
 
 class AddressForm(forms.Form):

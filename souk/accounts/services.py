@@ -187,18 +187,29 @@ def password_reset_path(user: User) -> str:
     return f"/accounts/reset/{uid}/{default_token_generator.make_token(user)}/"
 
 
-@transaction.atomic
-def password_reset_request(*, email: str) -> None:
+def password_reset_request(*, email: str, client: str) -> None:
     """Mails a reset link when an active account with a usable password has this email.
 
-    Says nothing either way, so the form cannot be used to find out who has an account.
+    Says nothing either way, so the form cannot be used to find out who has an account. Limits
+    (docs/api.md, Limits): one client address may ask PASSWORD_RESETS_PER_CLIENT times a window
+    (TooManyAttempts, 429, whatever the address asked for); one email address gets at most one mail
+    per PASSWORD_RESET_EMAIL_INTERVAL_SECONDS and PASSWORD_RESET_EMAILS_PER_DAY a day, counted
+    whether or not it has an account; past those nothing is sent and the answer is the same.
     """
-    for user in User.objects.filter(email__iexact=normalize_email(email), is_active=True):
-        if not user.has_usable_password():
-            continue
-        _mail_after_commit(to=user.email, subject="Reset your Souk password",
-                           template="accounts/email/password_reset.txt",
-                           context={"user": user, "link": _absolute(password_reset_path(user))})
+    throttle.take(throttle.PASSWORD_RESETS_PER_CLIENT, client)
+    email = normalize_email(email)
+    try:
+        throttle.take(throttle.RESET_EMAIL_SPACING, email)
+        throttle.take(throttle.RESET_EMAILS_PER_DAY, email)
+    except throttle.TooManyAttempts:
+        return
+    with transaction.atomic():
+        for user in User.objects.filter(email__iexact=email, is_active=True):
+            if not user.has_usable_password():
+                continue
+            _mail_after_commit(to=user.email, subject="Reset your Souk password",
+                               template="accounts/email/password_reset.txt",
+                               context={"user": user, "link": _absolute(password_reset_path(user))})
 
 
 def password_reset_user(*, uid: str, token: str) -> User | None:
@@ -223,8 +234,17 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     errors = ErrorCollector()
     _check_password(errors, "new_password", new_password, user)
     errors.raise_if_any()
+    return password_reset_apply(user=user, new_password=new_password)
+
+
+@transaction.atomic
+def password_reset_apply(*, user: User, new_password: str) -> User:
+    """The end of every reset (the API's and the page's): the new password, and nothing the old one
+    opened stays open. Every API token is revoked; every session is logged out on its next request,
+    since Django checks each session against a hash of the password (the session auth hash)."""
     user.set_password(new_password)
     user.save(update_fields=["password"])
+    PersonalAccessToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     return user
 
 

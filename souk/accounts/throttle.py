@@ -51,15 +51,15 @@ class Rule:
     rule off."""
 
     name: str
-    limit: str
-    window: str
+    limit: str | int
+    window: str | int
     lockout: str | None = None
     refused: str = "Too many attempts."
 
     def _names(self, key: str) -> tuple[str, list[str]]:
         digest = hashlib.sha256(key.encode()).hexdigest()[:32]  # no email addresses in the cache's keys
         base = f"throttle:{self.name}:{digest}"
-        return f"{base}:lock", [f"{base}:{i}" for i in range(int(setting(self.limit)))]
+        return f"{base}:lock", [f"{base}:{i}" for i in range(_value(self.limit))]
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class Slot:
 
 def take(rule: Rule, key: str) -> Slot | None:
     """Counts one attempt for `key`, or raises TooManyAttempts. None when the rule is turned off."""
-    window = int(setting(rule.window))
+    window = _value(rule.window)
     lock, names = rule._names(key)
     if window <= 0 or not names:
         return None
@@ -108,6 +108,10 @@ def give_back(slot: Slot | None) -> None:
 def reset(rule: Rule, key: str) -> None:
     """Forgets every attempt counted for `key` (a lockout in force stays)."""
     cache.delete_many(rule._names(key)[1])
+
+
+def _value(name_or_number: str | int) -> int:
+    return int(setting(name_or_number)) if isinstance(name_or_number, str) else name_or_number
 
 
 def _refusal(rule: Rule, seconds: float) -> TooManyAttempts:
@@ -154,3 +158,10 @@ LOGIN_PER_ACCOUNT = Rule("login-account", "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_F
                          "LOGIN_LOCKOUT_SECONDS", refused=_LOGIN_REFUSED)
 LOGIN_PER_CLIENT = Rule("login-client", "LOGIN_FAILURES_PER_CLIENT", "LOGIN_FAILURE_WINDOW_SECONDS",
                         "LOGIN_LOCKOUT_SECONDS", refused=_LOGIN_REFUSED)
+
+_RESETS_REFUSED = "Too many password reset requests from your network."
+PASSWORD_RESETS_PER_CLIENT = Rule("reset-client", "PASSWORD_RESETS_PER_CLIENT", "PASSWORD_RESET_WINDOW_SECONDS",
+                                  refused=_RESETS_REFUSED)
+# Per email address these refuse nothing: over them, no mail leaves, and the answer does not change.
+RESET_EMAIL_SPACING = Rule("reset-email-interval", 1, "PASSWORD_RESET_EMAIL_INTERVAL_SECONDS")
+RESET_EMAILS_PER_DAY = Rule("reset-email-day", "PASSWORD_RESET_EMAILS_PER_DAY", 24 * 3600)

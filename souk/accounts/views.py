@@ -9,12 +9,18 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from souk.accounts import addresses, selectors, services
-from souk.accounts.forms import AddressForm, ContactForm, RegisterForm, form_apply_errors
+from souk.accounts.forms import (
+    AddressForm,
+    ContactForm,
+    PasswordResetRequestForm,
+    RegisterForm,
+    form_apply_errors,
+)
 from souk.accounts.throttle import TooManyAttempts
 from souk.core.errors import DomainError, NotFound
 
@@ -55,6 +61,22 @@ class LoginView(auth_views.LoginView):
 
     def form_invalid(self, form):
         return answer_429_when_limited(super().form_invalid(form), getattr(form, "too_many_attempts", None))
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset request page, mailing through `services.password_reset_request`: the same answer
+    for every address; a client over its limit gets the form back with the message, as 429."""
+
+    template_name = "accounts/password_reset_form.html"
+    form_class = PasswordResetRequestForm
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except TooManyAttempts as exc:
+            form.add_error(None, exc.message)
+            return answer_429_when_limited(self.form_invalid(form), exc)
 
 
 def register(request: HttpRequest) -> HttpResponse:
