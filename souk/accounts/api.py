@@ -53,10 +53,15 @@ def _wait(response: HttpResponse, exc: TooManyAttempts) -> Status:
 # --- registration, tokens --------------------------------------------------------------------
 
 
-@router.post("/auth/register", auth=None, response={201: UserOut}, tags=["auth"])
-def register(request: HttpRequest, payload: RegisterIn):
-    user = services.user_register(email=payload.email, password=payload.password,
-                                  display_name=payload.display_name, phone=payload.phone)
+@router.post("/auth/register", auth=None, response={201: UserOut, 429: TooManyAttemptsOut},
+             openapi_extra=LIMITED, tags=["auth"])
+def register(request: HttpRequest, payload: RegisterIn, response: HttpResponse):
+    try:
+        user = services.user_register(email=payload.email, password=payload.password,
+                                      display_name=payload.display_name, phone=payload.phone,
+                                      client=client_address(request))
+    except TooManyAttempts as exc:
+        return _wait(response, exc)
     return Status(201, _user_out(user))
 
 

@@ -1,7 +1,7 @@
 """Accounts settings: read from `settings.SOUK[...]`, else `SOUK_<KEY>` in the environment, else these defaults (souk.core.conf).
 
 The limits of the front door (docs/api.md, Limits); their counters live in Django's cache
-(docs/operations.md, The cache). A window or interval of 0 turns that limit off.
+(docs/operations.md, The cache). A limit, window or interval of 0 turns that limit off.
 
 | key | default | meaning |
 | --- | --- | --- |
@@ -13,6 +13,9 @@ The limits of the front door (docs/api.md, Limits); their counters live in Djang
 | PASSWORD_RESET_EMAILS_PER_DAY | 5 | at most this many reset emails per email address a day |
 | PASSWORD_RESETS_PER_CLIENT | 20 | reset requests one client address may make in the window (then 429) |
 | PASSWORD_RESET_WINDOW_SECONDS | 3600 | that window |
+| REGISTRATIONS_PER_CLIENT | 5 | accounts one client address may open in the window (then 429) |
+| REGISTRATION_WINDOW_SECONDS | 3600 | that window |
+| API_TOKENS_PER_USER | 20 | live (unrevoked) API tokens one user may hold (then 409 `too_many_tokens`) |
 | TRUSTED_PROXIES | 0 | reverse proxies in front of the web processes: 0 reads the client address from the connection, n > 0 the n-th address from the right of `X-Forwarded-For` |
 """
 
@@ -31,6 +34,9 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_RESET_EMAILS_PER_DAY": 5,
     "PASSWORD_RESETS_PER_CLIENT": 20,
     "PASSWORD_RESET_WINDOW_SECONDS": 3600,
+    "REGISTRATIONS_PER_CLIENT": 5,
+    "REGISTRATION_WINDOW_SECONDS": 3600,
+    "API_TOKENS_PER_USER": 20,
     "TRUSTED_PROXIES": 0,
 }
 

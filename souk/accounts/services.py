@@ -26,6 +26,7 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from souk.accounts import throttle
+from souk.accounts.conf import setting
 from souk.accounts.error_codes import ErrorCode
 from souk.accounts.models import PersonalAccessToken, User
 from souk.accounts.phones import INVALID_PHONE, phone_to_e164
@@ -100,9 +101,22 @@ def _absolute(path: str) -> str:
 # --- registration and contact details ---------------------------------------------------------
 
 
+def user_register(*, email: str, password: str, client: str, display_name: str = "", phone: str = "") -> User:
+    """Creates a buyer account and mails a link to verify the address.
+
+    One client address may open REGISTRATIONS_PER_CLIENT accounts per REGISTRATION_WINDOW_SECONDS
+    (TooManyAttempts, 429; docs/api.md, Limits); a registration refused for its input does not count.
+    """
+    slot = throttle.take(throttle.REGISTRATIONS_PER_CLIENT, client)
+    try:
+        return _user_create(email=email, password=password, display_name=display_name, phone=phone)
+    except BaseException:
+        throttle.give_back(slot)
+        raise
+
+
 @transaction.atomic
-def user_register(*, email: str, password: str, display_name: str = "", phone: str = "") -> User:
-    """Creates a buyer account and mails a link to verify the address."""
+def _user_create(*, email: str, password: str, display_name: str, phone: str) -> User:
     errors = ErrorCollector()
     email = normalize_email(email)
     try:
@@ -283,7 +297,7 @@ def token_obtain(*, email: str, password: str, client: str, name: str = "") -> t
     (secret returned once)."""
     user = user_authenticate(email=email, password=password, client=client)
     with transaction.atomic():
-        return token_create(user=user, name=name or "API token")
+        return _token_create_within_cap(user=user, name=name or "API token")
 
 
 @transaction.atomic
@@ -295,6 +309,21 @@ def token_issue(*, user: User, name: str) -> tuple[PersonalAccessToken, str]:
                                field="name")
     if len(name) > 80:
         raise ValidationFailed("Token name must be at most 80 characters.", code="too_long", field="name")
+    return _token_create_within_cap(user=user, name=name)
+
+
+def _token_create_within_cap(*, user: User, name: str) -> tuple[PersonalAccessToken, str]:
+    """A new token, unless the user already holds API_TOKENS_PER_USER live ones (409 `too_many_tokens`;
+    docs/api.md, Limits). The user's row is locked first, so two requests at once cannot both take the
+    last place. Runs inside the caller's transaction."""
+    cap = setting("API_TOKENS_PER_USER")
+    if cap:
+        list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+        live = PersonalAccessToken.objects.filter(user_id=user.pk, revoked_at__isnull=True).count()
+        if live >= cap:
+            raise Conflict(f"You already hold {live} live API tokens, the most one account may have. Revoke "
+                           "one you no longer use (DELETE /api/tokens/{id}), then create this one.",
+                           code=ErrorCode.TOO_MANY_TOKENS)
     return token_create(user=user, name=name)
 
 

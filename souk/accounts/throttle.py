@@ -165,3 +165,6 @@ PASSWORD_RESETS_PER_CLIENT = Rule("reset-client", "PASSWORD_RESETS_PER_CLIENT", 
 # Per email address these refuse nothing: over them, no mail leaves, and the answer does not change.
 RESET_EMAIL_SPACING = Rule("reset-email-interval", 1, "PASSWORD_RESET_EMAIL_INTERVAL_SECONDS")
 RESET_EMAILS_PER_DAY = Rule("reset-email-day", "PASSWORD_RESET_EMAILS_PER_DAY", 24 * 3600)
+
+REGISTRATIONS_PER_CLIENT = Rule("register-client", "REGISTRATIONS_PER_CLIENT", "REGISTRATION_WINDOW_SECONDS",
+                                refused="Too many accounts were opened from your network.")

@@ -21,7 +21,7 @@ from souk.accounts.forms import (
     RegisterForm,
     form_apply_errors,
 )
-from souk.accounts.throttle import TooManyAttempts
+from souk.accounts.throttle import TooManyAttempts, client_address
 from souk.core.errors import DomainError, NotFound
 
 
@@ -87,7 +87,12 @@ def register(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             user = services.user_register(email=data["email"], password=data["password1"],
-                                          display_name=data["display_name"], phone=data["phone"])
+                                          display_name=data["display_name"], phone=data["phone"],
+                                          client=client_address(request))
+        except TooManyAttempts as exc:
+            form.add_error(None, exc.message)
+            return answer_429_when_limited(
+                render(request, "accounts/register.html", {"form": form, "next": request.GET.get("next", "")}), exc)
         except DomainError as exc:
             form_apply_errors(form, exc, rename={"password": "password1"})
         else:
