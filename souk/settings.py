@@ -153,6 +153,20 @@ if os.environ.get("SOUK_TEST_DB_NAME"):
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ["SOUK_TEST_DB_NAME"]
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
+# --- Cache ----------------------------------------------------------------------------
+# Holds the login, password-reset and registration counters (souk/accounts/throttle.py), so
+# it must be one store every web process shares (docs/operations.md, The cache): Redis
+# when REDIS_URL is set, else the database cache, whose table `souk migrate` creates
+# (souk/accounts/apps.py). MAX_ENTRIES is high so that filling the table cannot evict
+# live counters before they expire.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": os.environ.get("SOUK_CACHE_KEY_PREFIX", "souk")}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "souk_cache",
+                          "OPTIONS": {"MAX_ENTRIES": env_int("SOUK_CACHE_MAX_ENTRIES", 100_000)}}}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"

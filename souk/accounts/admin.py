@@ -4,7 +4,9 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils import timezone
 
+from souk.accounts.forms import AdminLoginForm
 from souk.accounts.models import Address, PersonalAccessToken, User
+from souk.accounts.views import answer_429_when_limited
 
 
 class VerifiedFilter(admin.SimpleListFilter):
@@ -109,3 +111,17 @@ class PersonalAccessTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, f"Revoked {count} token(s).")
+
+
+# The admin's login is a way in like the login page: the same limits (docs/api.md, Limits), the same 429.
+admin.site.login_form = AdminLoginForm
+_admin_site_login = admin.site.login
+
+
+def _limited_admin_login(request, extra_context=None):
+    response = _admin_site_login(request, extra_context)
+    form = (getattr(response, "context_data", None) or {}).get("form")
+    return answer_429_when_limited(response, getattr(form, "too_many_attempts", None))
+
+
+admin.site.login = _limited_admin_login

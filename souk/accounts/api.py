@@ -6,11 +6,12 @@ mapped to HTTP in souk/api.py.
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 
 from souk.accounts import addresses, selectors, services
 from souk.accounts.schemas import (
+    RETRY_AFTER_DOC,
     AddressIn,
     AddressOut,
     ContactIn,
@@ -22,12 +23,18 @@ from souk.accounts.schemas import (
     TokenCreateIn,
     TokenObtainIn,
     TokenOut,
+    TooManyAttemptsOut,
     UserOut,
     VerifyEmailIn,
     VerifyEmailOut,
 )
+from souk.accounts.throttle import TooManyAttempts, client_address
 
 router = Router(tags=["accounts"])
+
+# The limited endpoints also answer 429 `too_many_attempts` with Retry-After (docs/api.md, Limits).
+LIMITED = {"responses": {"429": {"headers": RETRY_AFTER_DOC}}}
+
 
 def _me(request: HttpRequest):
     return request.auth
@@ -37,20 +44,35 @@ def _user_out(user) -> UserOut:
     return UserOut.from_user(user, selectors.user_roles(user))
 
 
+def _wait(response: HttpResponse, exc: TooManyAttempts) -> Status:
+    """429 in the API's error shape, plus the Retry-After header (on Ninja's response for this request)."""
+    response["Retry-After"] = str(exc.retry_after)
+    return Status(exc.status, exc.as_dict())
+
+
 # --- registration, tokens --------------------------------------------------------------------
 
 
-@router.post("/auth/register", auth=None, response={201: UserOut}, tags=["auth"])
-def register(request: HttpRequest, payload: RegisterIn):
-    user = services.user_register(email=payload.email, password=payload.password,
-                                  display_name=payload.display_name, phone=payload.phone)
+@router.post("/auth/register", auth=None, response={201: UserOut, 429: TooManyAttemptsOut},
+             openapi_extra=LIMITED, tags=["auth"])
+def register(request: HttpRequest, payload: RegisterIn, response: HttpResponse):
+    try:
+        user = services.user_register(email=payload.email, password=payload.password,
+                                      display_name=payload.display_name, phone=payload.phone,
+                                      client=client_address(request))
+    except TooManyAttempts as exc:
+        return _wait(response, exc)
     return Status(201, _user_out(user))
 
 
-@router.post("/auth/token", auth=None, response={201: TokenCreatedOut},
-             tags=["auth"])
-def token_obtain(request: HttpRequest, payload: TokenObtainIn):
-    token, raw = services.token_obtain(email=payload.email, password=payload.password, name=payload.name)
+@router.post("/auth/token", auth=None, response={201: TokenCreatedOut, 429: TooManyAttemptsOut},
+             openapi_extra=LIMITED, tags=["auth"])
+def token_obtain(request: HttpRequest, payload: TokenObtainIn, response: HttpResponse):
+    try:
+        token, raw = services.token_obtain(email=payload.email, password=payload.password, name=payload.name,
+                                           client=client_address(request))
+    except TooManyAttempts as exc:
+        return _wait(response, exc)
     return Status(201, TokenCreatedOut(**TokenOut.from_token(token).model_dump(), token=raw))
 
 
@@ -104,9 +126,13 @@ def verify_email(request: HttpRequest, payload: VerifyEmailIn):
     return VerifyEmailOut(email=user.email, email_verified_at=user.email_verified_at)
 
 
-@router.post("/auth/password-reset", auth=None, response={202: NoticeOut}, tags=["auth"])
-def password_reset(request: HttpRequest, payload: PasswordResetIn):
-    services.password_reset_request(email=payload.email)
+@router.post("/auth/password-reset", auth=None, response={202: NoticeOut, 429: TooManyAttemptsOut},
+             openapi_extra=LIMITED, tags=["auth"])
+def password_reset(request: HttpRequest, payload: PasswordResetIn, response: HttpResponse):
+    try:
+        services.password_reset_request(email=payload.email, client=client_address(request))
+    except TooManyAttempts as exc:
+        return _wait(response, exc)
     return Status(202, NoticeOut(message="If an account uses this email, we sent it a link to reset the password."))
 
 

@@ -4,11 +4,13 @@ views put back next to the matching input (`form_apply_errors`)."""
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django_countries import countries
 
 from souk.accounts import services
 from souk.accounts.addresses import field_labels, fields_unused
+from souk.accounts.throttle import TooManyAttempts, client_address
 from souk.core.errors import DomainError
 
 
@@ -23,12 +25,39 @@ def form_apply_errors(form: forms.Form, exc: DomainError, rename: dict[str, str]
         form.add_error(name if name in form.fields else None, err.message)
 
 
-class LoginForm(AuthenticationForm):
+class LimitedLoginMixin:
+    """Django's login form checking the password through `services.user_authenticate`, so the login limits
+    apply (docs/api.md, Limits). A refusal for too many attempts is a form-wide error and stays on the form
+    as `too_many_attempts`, for the view to answer 429 with Retry-After."""
+
+    too_many_attempts: TooManyAttempts | None = None
+
+    def clean(self):
+        email = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if email is not None and password:
+            try:
+                self.user_cache = services.user_authenticate(email=email, password=password, request=self.request,
+                                                             client=client_address(self.request))
+            except TooManyAttempts as exc:
+                self.too_many_attempts = exc
+                raise forms.ValidationError(exc.message, code=exc.code) from None
+            except services.InvalidCredentials:
+                raise self.get_invalid_login_error() from None
+            self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+
+class LoginForm(LimitedLoginMixin, AuthenticationForm):
     username = forms.EmailField(label="Email", max_length=254,
                                 widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}))
 
     def clean_username(self) -> str:
         return services.normalize_email(self.cleaned_data["username"])
+
+
+class AdminLoginForm(LimitedLoginMixin, AdminAuthenticationForm):
+    """The admin's login form (souk/accounts/admin.py), under the same limits."""
 
 
 class RegisterForm(forms.Form):
@@ -65,8 +94,16 @@ class PasswordResetRequestForm(PasswordResetForm):
     email = forms.EmailField(label="Email", max_length=254,
                              widget=forms.EmailInput(attrs={"autocomplete": "email"}))
 
-    def save(self, *args, **kwargs) -> None:
-        services.password_reset_request(email=self.cleaned_data["email"])
+    def save(self, *args, request=None, **kwargs) -> None:
+        services.password_reset_request(email=self.cleaned_data["email"], client=client_address(request))
+
+
+class NewPasswordForm(SetPasswordForm):
+    """The reset link's form: Django's, finishing through `services.password_reset_apply` (every API token
+    revoked, every session logged out), as the API does."""
+
+    def save(self, commit: bool = True):
+        return services.password_reset_apply(user=self.user, new_password=self.cleaned_data["new_password1"])
 
 
 class AddressForm(forms.Form):

@@ -14,6 +14,17 @@ class NoticeOut(Schema):
     message: str
 
 
+class TooManyAttemptsOut(Schema):
+    """429: the error shape, code `too_many_attempts`; the Retry-After header says how many seconds to wait."""
+
+    code: str
+    message: str
+
+
+RETRY_AFTER_DOC = {"Retry-After": {"description": "Seconds to wait before trying again.",
+                                   "schema": {"type": "integer", "minimum": 1}}}
+
+
 # --- users ---------------------------------------------------------------------------------------
 
 

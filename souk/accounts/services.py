@@ -1,7 +1,9 @@
-"""Account use cases: registration, contact details, email verification, password reset, API tokens.
+"""Account use cases: logging in, registration, contact details, email verification, password reset, API tokens.
 
 Each function is one use case in one transaction. Mail leaves only after the commit
-(`transaction.on_commit`), so a rolled-back registration never sends anything.
+(`transaction.on_commit`), so a rolled-back registration never sends anything. The limits of
+souk/accounts/throttle.py are counted before that transaction opens, so a refusal cannot roll
+its count back.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
+from souk.accounts import throttle
+from souk.accounts.conf import setting
 from souk.accounts.error_codes import ErrorCode
 from souk.accounts.models import PersonalAccessToken, User
 from souk.accounts.phones import INVALID_PHONE, phone_to_e164
@@ -97,9 +101,22 @@ def _absolute(path: str) -> str:
 # --- registration and contact details ---------------------------------------------------------
 
 
+def user_register(*, email: str, password: str, client: str, display_name: str = "", phone: str = "") -> User:
+    """Creates a buyer account and mails a link to verify the address.
+
+    One client address may open REGISTRATIONS_PER_CLIENT accounts per REGISTRATION_WINDOW_SECONDS
+    (TooManyAttempts, 429; docs/api.md, Limits); a registration refused for its input does not count.
+    """
+    slot = throttle.take(throttle.REGISTRATIONS_PER_CLIENT, client)
+    try:
+        return _user_create(email=email, password=password, display_name=display_name, phone=phone)
+    except BaseException:
+        throttle.give_back(slot)
+        raise
+
+
 @transaction.atomic
-def user_register(*, email: str, password: str, display_name: str = "", phone: str = "") -> User:
-    """Creates a buyer account and mails a link to verify the address."""
+def _user_create(*, email: str, password: str, display_name: str, phone: str) -> User:
     errors = ErrorCollector()
     email = normalize_email(email)
     try:
@@ -184,18 +201,29 @@ def password_reset_path(user: User) -> str:
     return f"/accounts/reset/{uid}/{default_token_generator.make_token(user)}/"
 
 
-@transaction.atomic
-def password_reset_request(*, email: str) -> None:
+def password_reset_request(*, email: str, client: str) -> None:
     """Mails a reset link when an active account with a usable password has this email.
 
-    Says nothing either way, so the form cannot be used to find out who has an account.
+    Says nothing either way, so the form cannot be used to find out who has an account. Limits
+    (docs/api.md, Limits): one client address may ask PASSWORD_RESETS_PER_CLIENT times a window
+    (TooManyAttempts, 429, whatever the address asked for); one email address gets at most one mail
+    per PASSWORD_RESET_EMAIL_INTERVAL_SECONDS and PASSWORD_RESET_EMAILS_PER_DAY a day, counted
+    whether or not it has an account; past those nothing is sent and the answer is the same.
     """
-    for user in User.objects.filter(email__iexact=normalize_email(email), is_active=True):
-        if not user.has_usable_password():
-            continue
-        _mail_after_commit(to=user.email, subject="Reset your Souk password",
-                           template="accounts/email/password_reset.txt",
-                           context={"user": user, "link": _absolute(password_reset_path(user))})
+    throttle.take(throttle.PASSWORD_RESETS_PER_CLIENT, client)
+    email = normalize_email(email)
+    try:
+        throttle.take(throttle.RESET_EMAIL_SPACING, email)
+        throttle.take(throttle.RESET_EMAILS_PER_DAY, email)
+    except throttle.TooManyAttempts:
+        return
+    with transaction.atomic():
+        for user in User.objects.filter(email__iexact=email, is_active=True):
+            if not user.has_usable_password():
+                continue
+            _mail_after_commit(to=user.email, subject="Reset your Souk password",
+                               template="accounts/email/password_reset.txt",
+                               context={"user": user, "link": _absolute(password_reset_path(user))})
 
 
 def password_reset_user(*, uid: str, token: str) -> User | None:
@@ -220,21 +248,56 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     errors = ErrorCollector()
     _check_password(errors, "new_password", new_password, user)
     errors.raise_if_any()
+    return password_reset_apply(user=user, new_password=new_password)
+
+
+@transaction.atomic
+def password_reset_apply(*, user: User, new_password: str) -> User:
+    """The end of every reset (the API's and the page's): the new password, and nothing the old one
+    opened stays open. Every API token is revoked; every session is logged out on its next request,
+    since Django checks each session against a hash of the password (the session auth hash)."""
     user.set_password(new_password)
     user.save(update_fields=["password"])
+    PersonalAccessToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    return user
+
+
+# --- logging in ------------------------------------------------------------------------------
+
+
+def user_authenticate(*, email: str, password: str, client: str, request=None) -> User:
+    """The active user with this email and password: every way in (the login page, the admin, the API's
+    token endpoint) comes through here.
+
+    Each attempt counts against the account and against the client address before the password is
+    checked; too many in the window lock either out for a while, the right password included
+    (TooManyAttempts, 429; docs/api.md, Limits). Logging in starts the account's count afresh and does
+    not count against the address. Not in a transaction: a refusal must not roll its count back.
+    """
+    email = normalize_email(email)
+    account = throttle.take(throttle.LOGIN_PER_ACCOUNT, email)
+    try:
+        address = throttle.take(throttle.LOGIN_PER_CLIENT, client)
+    except throttle.TooManyAttempts:
+        throttle.give_back(account)
+        raise
+    user = authenticate(request, username=email, password=password or "")
+    if user is None:
+        raise InvalidCredentials("The email or password is not correct.")
+    throttle.reset(throttle.LOGIN_PER_ACCOUNT, email)
+    throttle.give_back(address)
     return user
 
 
 # --- API tokens ------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def token_obtain(*, email: str, password: str, name: str = "") -> tuple[PersonalAccessToken, str]:
-    """Trades an email and password for a new personal access token (secret returned once)."""
-    user = authenticate(None, username=normalize_email(email), password=password or "")
-    if user is None:
-        raise InvalidCredentials("The email or password is not correct.")
-    return token_create(user=user, name=name or "API token")
+def token_obtain(*, email: str, password: str, client: str, name: str = "") -> tuple[PersonalAccessToken, str]:
+    """Trades an email and password (a login: `user_authenticate`) for a new personal access token
+    (secret returned once)."""
+    user = user_authenticate(email=email, password=password, client=client)
+    with transaction.atomic():
+        return _token_create_within_cap(user=user, name=name or "API token")
 
 
 @transaction.atomic
@@ -246,6 +309,21 @@ def token_issue(*, user: User, name: str) -> tuple[PersonalAccessToken, str]:
                                field="name")
     if len(name) > 80:
         raise ValidationFailed("Token name must be at most 80 characters.", code="too_long", field="name")
+    return _token_create_within_cap(user=user, name=name)
+
+
+def _token_create_within_cap(*, user: User, name: str) -> tuple[PersonalAccessToken, str]:
+    """A new token, unless the user already holds API_TOKENS_PER_USER live ones (409 `too_many_tokens`;
+    docs/api.md, Limits). The user's row is locked first, so two requests at once cannot both take the
+    last place. Runs inside the caller's transaction."""
+    cap = setting("API_TOKENS_PER_USER")
+    if cap:
+        list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+        live = PersonalAccessToken.objects.filter(user_id=user.pk, revoked_at__isnull=True).count()
+        if live >= cap:
+            raise Conflict(f"You already hold {live} live API tokens, the most one account may have. Revoke "
+                           "one you no longer use (DELETE /api/tokens/{id}), then create this one.",
+                           code=ErrorCode.TOO_MANY_TOKENS)
     return token_create(user=user, name=name)
 
 

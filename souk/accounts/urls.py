@@ -2,20 +2,18 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from souk.accounts import views
-from souk.accounts.forms import LoginForm, PasswordResetRequestForm
+from souk.accounts.forms import LoginForm, NewPasswordForm
 
 app_name = "accounts"
 urlpatterns = [
     path("register/", views.register, name="register"),
     path("login/", views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),  # POST only (Django 5)
-    path("password-reset/", auth_views.PasswordResetView.as_view(
-        template_name="accounts/password_reset_form.html", form_class=PasswordResetRequestForm,
-        success_url=reverse_lazy("accounts:password_reset_done")), name="password_reset"),
+    path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("password-reset/done/", auth_views.PasswordResetDoneView.as_view(
         template_name="accounts/password_reset_done.html"), name="password_reset_done"),
     path("reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(
-        template_name="accounts/password_reset_confirm.html",
+        template_name="accounts/password_reset_confirm.html", form_class=NewPasswordForm,
         success_url=reverse_lazy("accounts:password_reset_complete")), name="password_reset_confirm"),
     path("reset/done/", auth_views.PasswordResetCompleteView.as_view(
         template_name="accounts/password_reset_complete.html"), name="password_reset_complete"),

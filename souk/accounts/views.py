@@ -9,12 +9,19 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from souk.accounts import addresses, selectors, services
-from souk.accounts.forms import AddressForm, ContactForm, RegisterForm, form_apply_errors
+from souk.accounts.forms import (
+    AddressForm,
+    ContactForm,
+    PasswordResetRequestForm,
+    RegisterForm,
+    form_apply_errors,
+)
+from souk.accounts.throttle import TooManyAttempts, client_address
 from souk.core.errors import DomainError, NotFound
 
 
@@ -32,16 +39,44 @@ def landing_url(user) -> str:
     return reverse("web:seller_dashboard") if user.is_seller else reverse("orders:my_orders")
 
 
+def answer_429_when_limited(response: HttpResponse, refusal: TooManyAttempts | None) -> HttpResponse:
+    """A page refused by a limit (docs/api.md, Limits) shows its form with the message, as 429 with
+    Retry-After."""
+    if refusal is not None:
+        response.status_code = refusal.status
+        response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
 class LoginView(auth_views.LoginView):
     """Django's login, landing each person on their own page. A `next` on this site still wins
     (Django follows it only if `url_has_allowed_host_and_scheme` accepts it, so an off-site or
-    `javascript:` link is ignored); without one, `landing_url`."""
+    `javascript:` link is ignored); without one, `landing_url`. Too many attempts: 429 (LoginForm)."""
 
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
     def get_default_redirect_url(self) -> str:
         return landing_url(self.request.user)
+
+    def form_invalid(self, form):
+        return answer_429_when_limited(super().form_invalid(form), getattr(form, "too_many_attempts", None))
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset request page, mailing through `services.password_reset_request`: the same answer
+    for every address; a client over its limit gets the form back with the message, as 429."""
+
+    template_name = "accounts/password_reset_form.html"
+    form_class = PasswordResetRequestForm
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except TooManyAttempts as exc:
+            form.add_error(None, exc.message)
+            return answer_429_when_limited(self.form_invalid(form), exc)
 
 
 def register(request: HttpRequest) -> HttpResponse:
@@ -52,7 +87,12 @@ def register(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             user = services.user_register(email=data["email"], password=data["password1"],
-                                          display_name=data["display_name"], phone=data["phone"])
+                                          display_name=data["display_name"], phone=data["phone"],
+                                          client=client_address(request))
+        except TooManyAttempts as exc:
+            form.add_error(None, exc.message)
+            return answer_429_when_limited(
+                render(request, "accounts/register.html", {"form": form, "next": request.GET.get("next", "")}), exc)
         except DomainError as exc:
             form_apply_errors(form, exc, rename={"password": "password1"})
         else:
