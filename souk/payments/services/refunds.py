@@ -194,7 +194,7 @@ def _claim(refund_id: int, now: datetime, force: bool) -> tuple[Refund, int] | N
         lease = (now + timedelta(seconds=setting("REFUND_POLL_SECONDS")) if polling
                  else policy.next_attempt_at(now, attempts))
         operation = "status" if polling else "refund"
-        if connection.vendor == "postgresql":
+        if _one_statement():
             _claim_write_pg(refund.pk, attempts=attempts, lease=lease, now=now, number=number, operation=operation)
         else:
             Refund.objects.filter(pk=refund.pk).update(attempts=attempts, next_attempt_at=lease, updated_at=now)
@@ -207,6 +207,12 @@ def _claim(refund_id: int, now: datetime, force: bool) -> tuple[Refund, int] | N
 
 
 ABANDONED = "the worker stopped before recording the outcome"
+
+
+def _one_statement() -> bool:
+    """PostgreSQL writes each step's rows in one statement (`_claim_write_pg`, `_record_pg`); elsewhere
+    the ORM does, and tests/payments/test_refund_statement_parity.py holds the two equal."""
+    return connection.vendor == "postgresql"
 
 
 def _claim_write_pg(refund_id: int, *, attempts: int, lease: datetime, now: datetime, number: int,
@@ -251,7 +257,7 @@ def _settle(order: Order, refund: Refund, result: GatewayRefund, now: datetime, 
     status = RefundStatus(result.status)
     cols: dict = {"gateway_ref": result.ref, "state": status.value}
     if status == RefundStatus.SUCCEEDED:
-        if connection.vendor == "postgresql":  # posted with the state change, in one statement (_record_pg)
+        if _one_statement():  # posted with the state change, in one statement (_record_pg)
             deferred.append({"kind": EntryKind.REFUND_SETTLE, "order_id": order.pk, "store_id": order.store_id,
                              "refund_id": refund.pk, "memo": f"arn {result.arn}",
                              "postings": refund_settle_postings(amount, funding_account(refund.method))})
@@ -286,14 +292,8 @@ def refund_process(*, refund_id: int, now: datetime | None = None, force: bool =
     except GatewayError as exc:
         error = exc
     with transaction.atomic():
-        # Ledger + refund state change together under the order's lock, like every writer (only the
-        # store id is read: the row is locked, not loaded).
-        order_t = connection.ops.quote_name(Order._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT store_id FROM {order_t} WHERE id = %s"
-                           + (" FOR UPDATE" if connection.features.has_select_for_update else ""), [refund.order_id])
-            store_id = cursor.fetchone()[0]
-        order = Order(pk=refund.order_id, store_id=store_id)
+        # Ledger + refund state change together under the order's lock, like every writer.
+        order = lock_order(order_id=refund.order_id)
         current = _lock_refund(refund.pk)
         attempt_cols = {"finished_at": now}
         deferred: list = []
@@ -317,7 +317,7 @@ def refund_process(*, refund_id: int, now: datetime | None = None, force: bool =
             cols["flagged_at"] = current.flagged_at or now  # late: staff look, the buyer sees "delayed"
         cols["updated_at"] = now
         attempt_cols.update(outcome=outcome, error=str(error or "")[:240])
-        if connection.vendor == "postgresql":
+        if _one_statement():
             _record_pg(refund.pk, number, cols, attempt_cols, deferred[0] if deferred else None)
         else:
             Refund.objects.filter(pk=refund.pk).update(**cols)
