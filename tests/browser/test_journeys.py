@@ -122,7 +122,8 @@ def test_buyer_and_seller_exchange_messages_on_the_order_page(new_page, shot):
 
     seller = new_page()
     log_in(seller, world.seller.email, PASSWORD)
-    expect(seller.get_by_role("link", name=re.compile(r"^Messages"))).to_contain_text("1")
+    expect(seller).to_have_url(re.compile(r"/seller/$"))  # a seller lands on the seller dashboard
+    expect(seller.get_by_role("link", name="Messages (1 unread)")).to_be_visible()  # the header's badge
     seller.get_by_role("link", name="Seller dashboard").click()
     unread = seller.get_by_role("region", name=re.compile("Unread messages"))
     expect(unread).to_contain_text("waterproof")

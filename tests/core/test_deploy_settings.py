@@ -21,7 +21,8 @@ from souk.core.management.commands.serve import is_loopback
 REPO = Path(__file__).resolve().parents[2]
 # Everything Souk reads from the environment is left out: each test says what it sets.
 CLEAN = {k: v for k, v in os.environ.items()
-         if not k.startswith("SOUK_") and k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
+         if not k.startswith("SOUK_")
+         and k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}}  # test harness only
 
 
 def run(args: list[str], env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
