@@ -20,7 +20,7 @@ from souk.orders.locking import LOCK_FILTERS, lock_order_sql
 from souk.orders.models import Order
 from souk.orders.status import Action, Status, TransitionNotAllowed, next_status
 
-__all__ = ["cart_add", "cart_remove", "cart_update", "lock_order", "order_ship_locked", "transition"]
+__all__ = ["cart_add", "cart_remove", "cart_update", "lock_order", "order_move_clock", "order_ship_locked", "transition"]
 
 
 def lock_order(*, order_id: int, parties: bool = False, **filters: Any) -> Order:
@@ -91,6 +91,18 @@ def transition(*, order: Order, action: Action, actor, actor_role: str, message:
     order.updated_at = now
     for name, value in cols.items():
         setattr(order, name, value)
+    return order
+
+
+def order_move_clock(*, order: Order, column: str, at: datetime) -> Order:
+    """Move a running clock of the locked `order` (`ship_by` paused for an address fix, buyer protection
+    extended) without a status change: the column written and the clock's registered timers scheduled
+    for the new time (souk/orders/clocks.py), in the caller's transaction."""
+    if column not in STATUS_CLOCKS.values():
+        raise ValueError(f"{column!r} is not an order clock")
+    Order.objects.filter(pk=order.pk).update(**{column: at})
+    setattr(order, column, at)
+    clocks.start_clock(order.pk, column, at)
     return order
 
 

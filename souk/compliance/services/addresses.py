@@ -22,7 +22,7 @@ from souk.compliance.notify import tell
 from souk.core.errors import Conflict, DomainError, ValidationFailed
 from souk.orders import events
 from souk.orders.models import Order
-from souk.orders.services import lock_order
+from souk.orders.services import lock_order, order_move_clock
 from souk.orders.status import Status
 
 logger = logging.getLogger("souk.compliance.addresses")
@@ -47,14 +47,10 @@ def _clean_report(reason: str, note: str) -> str:
 
 
 def _move_ship_by(order: Order, delta: timedelta) -> None:
-    """Shift the locked order's ship-by deadline and schedule its timer for the new time."""
+    """Shift the locked order's ship-by deadline (its timer follows: souk/orders/clocks.py)."""
     if order.ship_by is None or not delta:
         return
-    from souk.cancellations.tasks import schedule_ship_by
-
-    order.ship_by = order.ship_by + delta
-    Order.objects.filter(pk=order.pk).update(ship_by=order.ship_by)
-    schedule_ship_by(order_id=order.pk, ship_by=order.ship_by)
+    order_move_clock(order=order, column="ship_by", at=order.ship_by + delta)
 
 
 def _report(*, order: Order, reported_by: str, reporter, reason: str, note: str, now: datetime) -> AddressProblem:

@@ -12,8 +12,7 @@ from souk.compliance.models import ProtectionExtension
 from souk.compliance.notify import tell
 from souk.core.errors import Conflict, ValidationFailed
 from souk.orders import events
-from souk.orders.models import Order
-from souk.orders.services import lock_order
+from souk.orders.services import lock_order, order_move_clock
 from souk.orders.status import Status
 
 
@@ -52,8 +51,7 @@ def protection_extend(*, buyer, order_id: int, days: int, now: datetime | None =
         except IntegrityError:
             raise Conflict("You have already extended protection on this order.",
                            code="protection_already_extended") from None
-        Order.objects.filter(pk=order.pk).update(protection_ends_at=new_end)
-        order.protection_ends_at = new_end
+        order_move_clock(order=order, column="protection_ends_at", at=new_end)
         events.record(order_id=order.pk, kind="protection_extended", actor_role="buyer", actor=buyer,
                       message=f"The buyer extended buyer protection by {days} days, to {new_end:%d %b %Y}.",
                       data={"days": days, "previous_ends_at": previous.isoformat(),
@@ -63,7 +61,4 @@ def protection_extend(*, buyer, order_id: int, days: int, now: datetime | None =
              body=(f"The buyer extended buyer protection on order {order.number} by {days} days; "
                    f"it now ends on {new_end:%d %b %Y}."),
              data={"days": days, "protection_ends_at": new_end.isoformat()})
-        from souk.payments.tasks import schedule_protection_end
-
-        schedule_protection_end(order_id=order.pk, at=new_end)
     return extension
