@@ -44,7 +44,12 @@ ERROR_RESPONSES = {
 
 
 class SoukAPI(NinjaAPI):
-    """Adds our error shape to every operation's documented responses, once, here."""
+    """Adds our error shape to every operation's documented responses, once, here; names each operation
+    by its view function (`register`, `pay_order`), which a generated client turns into its function and
+    type names (docs/api.md, Generating a client), so view function names are unique across the API."""
+
+    def get_openapi_operation_id(self, operation) -> str:
+        return operation.view_func.__name__
 
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)

@@ -1,4 +1,5 @@
-"""What many test modules share: an API client that authenticates like a script, and a race starter."""
+"""What many test modules share: an API client that authenticates like a script, a race starter, and one
+round of the background worker."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from typing import Any
 
 from django.db import connections
 from django.test import Client
+from django_tasks_db.management.commands.db_worker import Worker
 
 from souk.accounts.tokens import token_create
+from souk.core.sweeps import run_due_sweeps
 
 
 class Api:
@@ -51,3 +54,11 @@ def race(*funcs):
 
     with ThreadPoolExecutor(max_workers=len(funcs)) as pool:
         return list(pool.map(call, funcs))
+
+
+def run_worker_once() -> None:
+    """What `souk worker --batch` does: every sweep, then every ready task (django-tasks-db's worker,
+    without the signal handlers it installs when run as a command, which only the main thread may)."""
+    run_due_sweeps(force=True)
+    Worker(queue_names=["default"], interval=0, batch=True, backend_name="default", startup_delay=False,
+           max_tasks=None, worker_id="tests", excluded_queue_names=[]).run()

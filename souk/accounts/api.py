@@ -33,7 +33,8 @@ from souk.accounts.throttle import TooManyAttempts, client_address
 router = Router(tags=["accounts"])
 
 # The limited endpoints also answer 429 `too_many_attempts` with Retry-After (docs/api.md, Limits).
-LIMITED = {"responses": {"429": {"headers": RETRY_AFTER_DOC}}}
+LIMITED = {"responses": {"429": {"description": "Too many attempts (`too_many_attempts`); wait Retry-After seconds.",
+                                  "headers": RETRY_AFTER_DOC}}}
 
 
 def _me(request: HttpRequest):

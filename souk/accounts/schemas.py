@@ -4,10 +4,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.contrib.auth.password_validation import MinimumLengthValidator, get_default_password_validators
 from ninja import Field, Schema
 
 from souk.accounts.models import Address, PersonalAccessToken, User
-from souk.core.schemas import ObjectIn
+from souk.accounts.services import DISPLAY_NAME_MAX, TOKEN_NAME_MAX
+from souk.core.schemas import NOT_BLANK_PATTERN, ObjectIn
+
+# The password's length as AUTH_PASSWORD_VALIDATORS count it; its strength (not too common, not all digits,
+# not like the email) JSON Schema cannot say: 422 `password_too_common`, `password_entirely_numeric`, ...
+PASSWORD_MIN = max([v.min_length for v in get_default_password_validators()
+                    if isinstance(v, MinimumLengthValidator)], default=1)
+PASSWORD_MAX = 128
+# Declared in the schema only, where the service checks the rule itself and names it with its own code
+# (`password_too_short`, `too_long`, `required`): Pydantic would answer first with a generic one.
+EMAIL = {"format": "email"}
+PASSWORD = {"minLength": PASSWORD_MIN}
+DISPLAY_NAME = {"maxLength": DISPLAY_NAME_MAX}
+PASSWORD_RULES = (f"At least {PASSWORD_MIN} characters; not too common, not entirely numeric, not too like the email or "
+                  "name (422 `password_*` codes)")
+PHONE_RULES = ("International format, e.g. +14155550100; it must be a number that exists in its country's "
+               "numbering plan (422 `invalid_phone`)")
 
 
 class NoticeOut(Schema):
@@ -29,10 +46,11 @@ RETRY_AFTER_DOC = {"Retry-After": {"description": "Seconds to wait before trying
 
 
 class RegisterIn(ObjectIn):
-    email: str = Field(..., max_length=254, examples=["ada@example.com"])
-    password: str = Field(..., max_length=128)
-    display_name: str = Field("", max_length=200)
-    phone: str = Field("", max_length=40, description="International format, e.g. +14155550100")
+    email: str = Field(..., max_length=254, examples=["ada@example.com"], json_schema_extra=EMAIL,
+                       description="422 `invalid_email`; `email_taken` if an account has it")
+    password: str = Field(..., max_length=PASSWORD_MAX, description=PASSWORD_RULES, json_schema_extra=PASSWORD)
+    display_name: str = Field("", max_length=200, json_schema_extra=DISPLAY_NAME)
+    phone: str = Field("", max_length=40, description=PHONE_RULES)
 
 
 class UserOut(Schema):
@@ -54,8 +72,8 @@ class UserOut(Schema):
 
 
 class ContactIn(ObjectIn):
-    display_name: str | None = Field(None, max_length=200)
-    phone: str | None = Field(None, max_length=40, description="International format; empty string clears it")
+    display_name: str | None = Field(None, max_length=200, json_schema_extra=DISPLAY_NAME)
+    phone: str | None = Field(None, max_length=40, description=PHONE_RULES + "; an empty string clears it")
 
 
 class VerifyEmailIn(ObjectIn):
@@ -74,7 +92,7 @@ class PasswordResetIn(ObjectIn):
 class PasswordResetConfirmIn(ObjectIn):
     uid: str = Field(..., max_length=64)
     token: str = Field(..., max_length=128)
-    new_password: str = Field(..., max_length=128)
+    new_password: str = Field(..., max_length=PASSWORD_MAX, description=PASSWORD_RULES, json_schema_extra=PASSWORD)
 
 
 # --- tokens --------------------------------------------------------------------------------------
@@ -82,12 +100,13 @@ class PasswordResetConfirmIn(ObjectIn):
 
 class TokenObtainIn(ObjectIn):
     email: str = Field(..., max_length=254)
-    password: str = Field(..., max_length=128)
-    name: str = Field("", max_length=80, description="What the token is for; defaults to 'API token'")
+    password: str = Field(..., max_length=PASSWORD_MAX)
+    name: str = Field("", max_length=TOKEN_NAME_MAX, description="What the token is for; defaults to 'API token'")
 
 
 class TokenCreateIn(ObjectIn):
-    name: str = Field(..., max_length=200)
+    name: str = Field(..., max_length=200, description="What the token is for, e.g. the script that will use it",
+                      json_schema_extra={"minLength": 1, "maxLength": TOKEN_NAME_MAX, "pattern": NOT_BLANK_PATTERN})
 
 
 class TokenOut(Schema):

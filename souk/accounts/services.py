@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 EMAIL_VERIFICATION_SALT = "souk.accounts.email-verification"
 EMAIL_VERIFICATION_MAX_AGE = timedelta(days=3)
 DISPLAY_NAME_MAX = User._meta.get_field("display_name").max_length
+TOKEN_NAME_MAX = PersonalAccessToken._meta.get_field("name").max_length
 
 
 class InvalidCredentials(DomainError):
@@ -307,8 +308,9 @@ def token_issue(*, user: User, name: str) -> tuple[PersonalAccessToken, str]:
     if not name:
         raise ValidationFailed("Give the token a name, e.g. the script that will use it.", code="required",
                                field="name")
-    if len(name) > 80:
-        raise ValidationFailed("Token name must be at most 80 characters.", code="too_long", field="name")
+    if len(name) > TOKEN_NAME_MAX:
+        raise ValidationFailed(f"Token name must be at most {TOKEN_NAME_MAX} characters.", code="too_long",
+                               field="name")
     return _token_create_within_cap(user=user, name=name)
 
 

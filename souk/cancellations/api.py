@@ -15,15 +15,17 @@ from souk.cancellations import selectors, services
 from souk.cancellations.reasons import REJECT_REASONS, Actor, reasons_for
 from souk.core.errors import Forbidden, ValidationFailed
 from souk.core.money import minor_to_decimal_str
+from souk.core.schemas import one_of
 from souk.orders.models import Order
 from souk.orders.selectors import order_id_for
 from souk.payments.idempotency import HEADER, idempotent, openapi_header
 
 router = Router(tags=["cancellations"])
+CHOOSING_ACTORS = (Actor.BUYER, Actor.SELLER, Actor.STAFF)  # the system cancels without choosing
 
 
 class ReasonParams(Schema):
-    actor: str = "buyer"
+    actor: str = one_of(CHOOSING_ACTORS, Actor.BUYER, description="whose reasons")
 
 
 def _post(request, *, scope: str, params: dict, run) -> JsonResponse:
@@ -40,7 +42,7 @@ def _ok(result) -> tuple[int, dict]:
 @router.get("/cancellation-reasons", response=list[s.ReasonOut], auth=None,
             summary="The reasons a buyer, seller or staff member can choose (for the Cancel pop-up)")
 def list_reasons(request, params: Query[ReasonParams]):
-    if params.actor not in (Actor.BUYER, Actor.SELLER, Actor.STAFF):
+    if params.actor not in CHOOSING_ACTORS:
         raise ValidationFailed("actor is buyer, seller or staff.", code="invalid_actor", field="actor")
     return [r.as_dict() for r in reasons_for(params.actor)]
 

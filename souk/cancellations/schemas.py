@@ -7,8 +7,11 @@ from datetime import date, datetime
 from ninja import Schema
 from pydantic import Field
 
-from souk.cancellations.policy import NOTE_MAX_LENGTH
+from souk.cancellations.policy import NOTE_MAX_LENGTH, Outcome
+from souk.cancellations.reasons import Actor, reasons_for
 from souk.core.money import minor_to_decimal_str
+from souk.core.schemas import one_of
+from souk.orders.status import Status as OrderStatus
 
 
 class ReasonOut(Schema):
@@ -31,7 +34,8 @@ class LineIn(Schema):
 
 
 class CancelIn(Schema):
-    reason: str = Field(description="a reason code from GET /cancellation-reasons")
+    reason: str = one_of([r.code for r in reasons_for(Actor.BUYER)],
+                         description="a reason code from GET /cancellation-reasons (`other` needs a note)")
     note: str = Field("", description=f"at most {NOTE_MAX_LENGTH} characters; required for `other`")
     lines: list[LineIn] | None = Field(None, description="cancel only these lines/quantities (a paid order)")
 
@@ -85,9 +89,10 @@ class CancellationFactOut(Schema):
 
 
 class CancelOut(Schema):
-    outcome: str = Field(description="cancel_now (the order or lines are cancelled) or request_seller")
+    outcome: str = one_of([Outcome.CANCEL_NOW, Outcome.REQUEST_SELLER],
+                          description="cancel_now (the order or lines are cancelled) or request_seller")
     order_number: str
-    order_status: str
+    order_status: str = one_of(OrderStatus)
     request: RequestOut | None = None
     refund: RefundBrief | None = None
     cancellation: CancellationFactOut | None = None

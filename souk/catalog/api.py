@@ -13,7 +13,6 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from souk.catalog import selectors, services
 from souk.catalog.models import Store
 from souk.catalog.schemas import (
-    COUNTRY,
     TEXT,
     CategoryOut,
     ErrorOut,
@@ -38,10 +37,10 @@ from souk.catalog.schemas import (
     dimensions_of,
 )
 from souk.core.errors import Forbidden, ValidationFailed
+from souk.core.schemas import ID_CURSOR_PATTERN, MAX_ID, country_field
 
 router = Router(tags=["catalog"])
 
-MAX_ID = 2**63 - 1
 SELLER_ERRORS = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
 
 
@@ -59,7 +58,7 @@ class ProductFilters(Schema):
     q: str | None = Field(None, max_length=200, pattern=TEXT, description="words in the title")
     category: str | None = Field(None, max_length=80, pattern=TEXT, description="category slug")
     store: str | None = Field(None, max_length=140, pattern=TEXT, description="store slug")
-    cursor: str | None = Field(None, pattern=r"^[1-9][0-9]{0,17}$",
+    cursor: str | None = Field(None, pattern=ID_CURSOR_PATTERN,
                                description="`next_cursor` of the previous page")
     limit: int = Field(24, ge=1, le=selectors.MAX_PAGE_SIZE)
 
@@ -72,10 +71,14 @@ def list_products(request: HttpRequest, filters: Query[ProductFilters]):
     return {"items": [ProductListItemOut.of(p) for p in page.items], "next_cursor": page.next_cursor}
 
 
+class ShipToParams(Schema):
+    country: str = country_field(None, description="ISO 3166-1 alpha-2: add the shipping quotes there")
+
+
 @router.get("/products/{product_id}", auth=None, response={200: ProductDetailOut, 404: ErrorOut, 422: ErrorOut},
             summary="A product with specs, dimensions, store and shipping; `country` adds delivery quotes")
-def get_product(request: HttpRequest, product_id: int = Path(..., ge=1, le=MAX_ID),
-                country: str | None = Query(None, pattern=COUNTRY, description="ISO 3166-1 alpha-2")):
+def get_product(request: HttpRequest, where: Query[ShipToParams], product_id: int = Path(..., ge=1, le=MAX_ID)):
+    country = where.country
     product = selectors.product_detail(product_id=product_id)
     store = product.store
     quotes = None

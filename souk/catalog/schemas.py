@@ -11,13 +11,12 @@ from souk.catalog import rules
 from souk.catalog.models import Product, ShippingOption, ShippingRate, Store
 from souk.catalog.selectors import Quote
 from souk.core.money import money_to_minor
-from souk.core.schemas import MoneyOut, StrictObjectIn
+from souk.core.schemas import CURRENCY_CODES, MoneyOut, StrictObjectIn, country_field, one_of
 
 # Rules the schema can state (the services check them all again, and the rest):
 TEXT = r"^[^\x00]*$"                       # PostgreSQL cannot store NUL
 REQUIRED_TEXT = r"^[^\x00]*[^\x00\s][^\x00]*$"
 AMOUNT = r"^[0-9]{1,12}(\.[0-9]{1,4})?$"
-COUNTRY = r"^[A-Za-z]{2}$"
 DESCRIPTION_MAX = 10000
 
 
@@ -207,11 +206,11 @@ class SellerStoreOut(StoreOut):
 
 class StoreOpenIn(StrictObjectIn):
     name: str = Field(min_length=1, max_length=120, pattern=REQUIRED_TEXT)
-    currency: str = Field(description="ISO 4217 (upper case); every price of the store is in it",
-                          examples=["USD"], pattern=r"^[A-Z]{3}$")
+    currency: str = one_of(CURRENCY_CODES, description="ISO 4217 (upper case); every price of the store is in it",
+                           examples=["USD"])
     handling_days: int = Field(settings.SOUK["DEFAULT_HANDLING_DAYS"], ge=1, le=60,
                                description="days the store has to ship a paid order")
-    ships_from: str = Field(description="ISO 3166-1 alpha-2", examples=["CN"], pattern=COUNTRY)
+    ships_from: str = country_field()
     description: str = Field("", max_length=5000, pattern=TEXT)
 
 
@@ -219,7 +218,7 @@ class StorePatchIn(StrictObjectIn):
     name: str = Field(None, min_length=1, max_length=120, pattern=REQUIRED_TEXT)
     description: str = Field(None, max_length=5000, pattern=TEXT)
     handling_days: int = Field(None, ge=1, le=60)
-    ships_from: str = Field(None, pattern=COUNTRY, description="ISO 3166-1 alpha-2")
+    ships_from: str = country_field(None)
 
 
 class SpecIn(StrictObjectIn):
@@ -244,9 +243,13 @@ class ProductIn(StrictObjectIn):
 
 
 class StockIn(StrictObjectIn):
-    stock: int | None = Field(None, ge=0, le=rules.MAX_STOCK, description="set the stock to this count")
-    delta: int | None = Field(None, ge=-rules.MAX_STOCK, le=rules.MAX_STOCK,
-                              description="add this (may be negative) to the stock; never below zero")
+    """Exactly one of `stock` and `delta` (422 `stock_or_delta` otherwise)."""
+
+    model_config = {"json_schema_extra": {"oneOf": [{"required": ["stock"]}, {"required": ["delta"]}]}}
+
+    stock: int = Field(None, ge=0, le=rules.MAX_STOCK, description="set the stock to this count")
+    delta: int = Field(None, ge=-rules.MAX_STOCK, le=rules.MAX_STOCK,
+                       description="add this (may be negative) to the stock; 409 `stock_would_go_negative` below zero")
 
 
 class StockOut(Schema):
@@ -255,8 +258,8 @@ class StockOut(Schema):
 
 
 class RateIn(StrictObjectIn):
-    country: str = Field("", pattern=r"^([A-Za-z]{2})?$",
-                         description="ISO 3166-1 alpha-2, or '' for the rest of the world; one rate per country")
+    country: str = country_field("", blank=True, description="ISO 3166-1 alpha-2, or '' for the rest of the "
+                                 "world; one rate per country (422 `duplicate_country`)")
     cost: str = Field(description="decimal string ≥ 0 in the store's currency", examples=["2.99"], pattern=AMOUNT)
     min_days: int = Field(ge=0, le=rules.MAX_DAYS)
     max_days: int = Field(ge=0, le=rules.MAX_DAYS, description="not less than min_days")

@@ -16,7 +16,7 @@ from souk.orders.schemas import order_out
 router = Router(tags=["orders"])
 
 
-@router.post("/checkout", response={201: s.CheckoutOut}, operation_id="souk_orders_api_post_checkout",
+@router.post("/checkout", response={201: s.CheckoutOut},
              summary="Place one order per store: the given lines, or the whole cart when `lines` is omitted")
 def post_checkout(request, payload: s.CheckoutIn):
     if payload.lines is None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ninja import Schema
+from ninja import Field, Schema
 
+from souk.core.schemas import ID_PATTERN
 from souk.orders.schemas import OrderOut
 
 
@@ -15,7 +16,9 @@ class CheckoutLineIn(Schema):
 class CheckoutIn(Schema):
     address_id: int
     lines: list[CheckoutLineIn] | None = None
-    shipping: dict[int, int]
+    shipping: dict[int, int] = Field(
+        description="for each store of the order (its id as the key), the id of the shipping option chosen",
+        json_schema_extra={"propertyNames": {"pattern": ID_PATTERN}})
 
 
 class CheckoutOut(Schema):

@@ -3,13 +3,14 @@ address fixes and protection extension (buyers), the public customs check. Thin:
 
 from __future__ import annotations
 
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from souk.accounts.api_auth import STAFF_AUTH
 from souk.compliance import schemas as s
 from souk.compliance import selectors, services
 from souk.compliance.conf import setting
 from souk.core.errors import Forbidden
+from souk.core.schemas import MAX_ID, country_field
 from souk.orders.selectors import order_id_for
 
 router = Router(tags=["compliance"])
@@ -21,9 +22,9 @@ class RuleListParams(Schema):
 
 
 class CheckParams(Schema):
-    country: str
-    product_id: int
-    quantity: int = 1
+    country: str = country_field(description="ISO 3166-1 alpha-2 the product would ship to")
+    product_id: int = Field(ge=1, le=MAX_ID, description="an active product (404 `product_not_found` if not)")
+    quantity: int = Field(1, ge=1, le=selectors.CHECK_MAX_QUANTITY)
 
 
 def _seller_store_id(user) -> int:

@@ -231,13 +231,16 @@ class _Item:
     quantity: int
 
 
+CHECK_MAX_QUANTITY = 100_000
+
+
 def customs_check(*, country: str, product_id: int, quantity: int) -> list:
     """Pre-checkout check of one product and quantity to `country`: the violations (3 queries at most)."""
     country = (country or "").strip().upper()
     if len(country) != 2 or country not in countries:
         raise ValidationFailed(f"{country!r} is not a known ISO 3166 country code.", code="invalid_country",
                                field="country")
-    if isinstance(quantity, bool) or not 1 <= quantity <= 100_000:
+    if isinstance(quantity, bool) or not 1 <= quantity <= CHECK_MAX_QUANTITY:
         raise ValidationFailed("quantity is a whole number from 1.", code="invalid_quantity", field="quantity")
     if not Product.objects.filter(pk=product_id, is_active=True).exists():
         raise NotFound("Product not found.", code="product_not_found")

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from ninja import Field, Path, Query, Router, Schema, Status
 
-from souk.core.schemas import UnreadCountOut
+from souk.core.schemas import ID_CURSOR_PATTERN, MAX_ID, UnreadCountOut
 from souk.messaging import schemas as s
 from souk.messaging import selectors, services
 
-MAX_ID = 2**63 - 1
 router = Router(tags=["messaging"])
 SENT = {201: s.ConversationOut, 429: s.RateLimitedOut}
 
 
 class MessagePageParams(Schema):
     before: int | None = Field(None, ge=1, le=MAX_ID, description="a message id: show the messages before it")
-    limit: int | None = Field(None, ge=1, le=100)
+    limit: int | None = Field(None, ge=1, le=selectors.MAX_LIMIT)
 
 
 class ConversationListParams(Schema):
-    cursor: str | None = Field(None, max_length=40)
-    limit: int = Field(20, ge=1, le=100)
+    cursor: str | None = Field(None, pattern=ID_CURSOR_PATTERN, description="`next_cursor` of the previous page")
+    limit: int = Field(20, ge=1, le=selectors.MAX_LIMIT)
 
 
 def _sent(request, view) -> Status:

@@ -3,25 +3,31 @@ Thin: parse, call, shape."""
 
 from __future__ import annotations
 
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
+from souk.core.schemas import TIME_CURSOR_PATTERN, one_of
 from souk.orders import schemas as s
 from souk.orders import selectors, services
+from souk.orders.status import Status as OrderStatus
+
+STATUS = one_of(["", *OrderStatus], None, description="only orders in this status ('' or absent: all)")
+CURSOR = Field(None, pattern=TIME_CURSOR_PATTERN, description="`next_cursor` of the previous page")
+LIMIT = Field(20, ge=1, le=selectors.MAX_LIMIT)
 
 router = Router(tags=["orders"])
 
 
 class OrderListParams(Schema):
-    status: str | None = None
-    q: str | None = None
-    cursor: str | None = None
-    limit: int = 20
+    status: str = STATUS
+    q: str | None = Field(None, description="an order number or words of a product title")
+    cursor: str | None = CURSOR
+    limit: int = LIMIT
 
 
 class SellerOrderListParams(Schema):
-    status: str | None = None
-    cursor: str | None = None
-    limit: int = 20
+    status: str = STATUS
+    cursor: str | None = CURSOR
+    limit: int = LIMIT
 
 
 # --- Cart -------------------------------------------------------------------------

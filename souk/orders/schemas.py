@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from ninja import Field, Schema
 
-from souk.core.schemas import MoneyOut, money
+from souk.core.schemas import MAX_ID, MoneyOut, money
 from souk.orders.event_kinds import EventKind
 from souk.orders.models import Order
 from souk.orders.selectors import Cart, OrderPage, OrderRow
@@ -19,13 +20,18 @@ class StoreRef(Schema):
 
 # --- Cart ---------------------------------------------------------------------------
 
+QUANTITY_MAX = settings.SOUK["LINE_MAX_QUANTITY"]
+
+
 class CartAddIn(Schema):
-    product_id: int
-    quantity: int = 1
+    product_id: int = Field(ge=1, le=MAX_ID, description="a product for sale (422 `product_unavailable` if not; "
+                                                         "`insufficient_stock` beyond its stock)")
+    quantity: int = Field(1, ge=1, le=QUANTITY_MAX)
 
 
 class CartQuantityIn(Schema):
-    quantity: int
+    quantity: int = Field(ge=0, le=QUANTITY_MAX, description="0 removes the line; 422 `insufficient_stock` beyond "
+                                                             "the product's stock")
 
 
 class CartLineOut(Schema):

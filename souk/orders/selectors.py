@@ -7,8 +7,6 @@ are keyset-paginated on (created_at, id), newest first, served by the indexes
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -20,6 +18,7 @@ from django.utils import timezone
 from souk.accounts.models import Address
 from souk.catalog.models import Store
 from souk.catalog.selectors import shipping_quotes_by_store
+from souk.core.cursors import decode_cursor, encode_cursor
 from souk.core.errors import NotFound, ValidationFailed
 from souk.core.money import format_money
 from souk.orders.models import CartItem, Order, OrderEvent, OrderLine
@@ -28,25 +27,6 @@ from souk.orders.status import STATUS_LABELS, Status
 MAX_LIMIT = 100
 LIST_FIELDS = ("pk", "number", "status", "store_id", "store__name", "title", "item_count", "total_minor",
                "currency", "created_at")
-
-
-# --- Cursors -------------------------------------------------------------------------
-
-def encode_cursor(created_at: datetime, pk: int) -> str:
-    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{pk}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, pk = raw.split("|")
-        created_at = datetime.fromisoformat(stamp)
-        if created_at.tzinfo is None:
-            raise ValueError(stamp)
-        return created_at, int(pk)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValidationFailed("This page link is not valid; start from the first page.", code="invalid_cursor",
-                               field="cursor") from None
 
 
 # --- Lists ---------------------------------------------------------------------------

@@ -6,16 +6,19 @@ from ninja import Schema
 from pydantic import Field
 
 from souk.core.money import minor_to_decimal_str
+from souk.core.schemas import one_of
+from souk.payments.gateways import PaymentMethod
+from souk.payments.models import Payment, Refund
 
 
 class PayIn(Schema):
-    method: str = Field(description="card, ewallet or balance")
+    method: str = one_of(PaymentMethod, description="card, ewallet or balance (422 `invalid_method` otherwise)")
     token: str = Field(description="payment token from the gateway's client side (sandbox: tok_visa, ...)")
 
 
 class PaymentOut(Schema):
     id: int
-    status: str = Field(description="pending (checking with the processor), authorized (being verified), "
+    status: str = one_of(Payment.State.values, description="pending (checking with the processor), authorized (being verified), "
                                     "captured, failed or voided")
     checking: bool = Field(description="true while Souk is checking the outcome with the payment processor")
     method: str
@@ -43,7 +46,7 @@ class RefundIn(Schema):
 
 class RefundOut(Schema):
     id: int
-    state: str
+    state: str = one_of(Refund.State.values, description="`succeeded` once the money is back with the buyer")
     amount: str
     currency: str
     method: str

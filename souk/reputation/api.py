@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
+from souk.core.schemas import TIME_CURSOR_PATTERN
 from souk.orders.selectors import order_id_for
 from souk.reputation import schemas as s
 from souk.reputation import selectors, services
@@ -12,8 +13,8 @@ router = Router(tags=["reputation"])
 
 
 class PageParams(Schema):
-    cursor: str | None = None
-    limit: int = 20
+    cursor: str | None = Field(None, pattern=TIME_CURSOR_PATTERN, description="`next_cursor` of the previous page")
+    limit: int = Field(20, ge=1, le=selectors.MAX_LIMIT)
 
 
 @router.get("/stores/{slug}/metrics", auth=None, response=s.StoreMetricsOut,

@@ -8,8 +8,8 @@ from datetime import date, datetime
 from django.utils import timezone
 
 from souk.catalog.models import Store
+from souk.core.cursors import decode_cursor, encode_cursor
 from souk.core.errors import NotFound, ValidationFailed
-from souk.orders.selectors import decode_cursor, encode_cursor
 from souk.reputation.conf import setting
 from souk.reputation.models import Review, StoreDailyStats
 from souk.reputation.policy import (

@@ -1,18 +1,16 @@
-"""Schemathesis against the accounts part of /api/openapi.json: every answer matches its documented
-schema and status, and malformed bodies are refused."""
+"""Schemathesis against the accounts part of /api/openapi.json, with every check (tests/test_api_contract.py
+says which; the same operations are exempt from positive data acceptance): every answer matches its
+documented schema and status, malformed bodies are refused and schema-valid ones accepted."""
 
 from __future__ import annotations
 
 import pytest
-import schemathesis
 from hypothesis import HealthCheck
 from hypothesis import settings as hsettings
 
 from souk.accounts.tokens import token_create
-from souk.wsgi import application
 from tests.factories import AddressFactory, UserFactory
-
-schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
+from tests.test_api_contract import call_and_validate_all, schema
 
 
 @pytest.fixture
@@ -27,7 +25,4 @@ def auth_headers(db):
 @schema.include(path_regex="^/api/(auth|me|tokens|addresses)").parametrize()
 @hsettings(max_examples=25, suppress_health_check=list(HealthCheck), deadline=None)
 def test_accounts_api_answers_match_the_openapi_schema(case, auth_headers):
-    from schemathesis.specs.openapi.checks import positive_data_acceptance
-
-    # positive_data_acceptance is off: schema-valid input is still refused by per-country rules (422).
-    case.call_and_validate(headers=auth_headers, excluded_checks=[positive_data_acceptance])
+    call_and_validate_all(case, auth_headers)

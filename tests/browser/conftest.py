@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connections
-from django_tasks_db.management.commands.db_worker import Worker
 
-from souk.core.sweeps import run_due_sweeps
+from tests.support import run_worker_once
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
@@ -50,14 +49,6 @@ def fast_refunds(settings):
     """Sandbox refunds settle as soon as they are polled; the worker polls every second."""
     settings.SOUK = {**settings.SOUK, "SANDBOX_REFUND_SETTLE_SECONDS": 0, "REFUND_POLL_SECONDS": 1,
                      "REFUND_RETRY_BASE_SECONDS": 1}
-
-
-def run_worker_once() -> None:
-    """What `souk worker --batch` does: every sweep, then every ready task (django-tasks-db's worker,
-    without the signal handlers it installs when run as a command, which only the main thread may)."""
-    run_due_sweeps(force=True)
-    Worker(queue_names=["default"], interval=0, batch=True, backend_name="default", startup_delay=False,
-           max_tasks=None, worker_id="browser-tests", excluded_queue_names=[]).run()
 
 
 @pytest.fixture
