@@ -9,18 +9,18 @@ from ninja import Field, Schema
 
 from souk.accounts.models import Address, PersonalAccessToken, User
 from souk.accounts.services import DISPLAY_NAME_MAX, TOKEN_NAME_MAX
-from souk.core.schemas import NOT_BLANK_PATTERN, ObjectIn
+from souk.core.schemas import NOT_BLANK_PATTERN, ObjectIn, stated
 
 # The password's length as AUTH_PASSWORD_VALIDATORS count it; its strength (not too common, not all digits,
 # not like the email) JSON Schema cannot say: 422 `password_too_common`, `password_entirely_numeric`, ...
 PASSWORD_MIN = max([v.min_length for v in get_default_password_validators()
                     if isinstance(v, MinimumLengthValidator)], default=1)
 PASSWORD_MAX = 128
-# Declared in the schema only, where the service checks the rule itself and names it with its own code
-# (`password_too_short`, `too_long`, `required`): Pydantic would answer first with a generic one.
-EMAIL = {"format": "email"}
-PASSWORD = {"minLength": PASSWORD_MIN}
-DISPLAY_NAME = {"maxLength": DISPLAY_NAME_MAX}
+# Stated in the schema, checked by the services with their own codes (`invalid_email`, `password_too_short`,
+# `too_long`, `required`).
+EMAIL = stated(format="email")
+PASSWORD = stated(min_length=PASSWORD_MIN)
+DISPLAY_NAME = stated(max_length=DISPLAY_NAME_MAX)
 PASSWORD_RULES = (f"At least {PASSWORD_MIN} characters; not too common, not entirely numeric, not too like the email or "
                   "name (422 `password_*` codes)")
 PHONE_RULES = ("International format, e.g. +14155550100; it must be a number that exists in its country's "
@@ -106,7 +106,7 @@ class TokenObtainIn(ObjectIn):
 
 class TokenCreateIn(ObjectIn):
     name: str = Field(..., max_length=200, description="What the token is for, e.g. the script that will use it",
-                      json_schema_extra={"minLength": 1, "maxLength": TOKEN_NAME_MAX, "pattern": NOT_BLANK_PATTERN})
+                      json_schema_extra=stated(min_length=1, max_length=TOKEN_NAME_MAX, pattern=NOT_BLANK_PATTERN))
 
 
 class TokenOut(Schema):

@@ -10,7 +10,7 @@ from souk.compliance import schemas as s
 from souk.compliance import selectors, services
 from souk.compliance.conf import setting
 from souk.core.errors import Forbidden
-from souk.core.schemas import MAX_ID, country_field
+from souk.core.schemas import MAX_ID, country_field, stated
 from souk.orders.selectors import order_id_for
 
 router = Router(tags=["compliance"])
@@ -24,7 +24,8 @@ class RuleListParams(Schema):
 class CheckParams(Schema):
     country: str = country_field(description="ISO 3166-1 alpha-2 the product would ship to")
     product_id: int = Field(ge=1, le=MAX_ID, description="an active product (404 `product_not_found` if not)")
-    quantity: int = Field(1, ge=1, le=selectors.CHECK_MAX_QUANTITY)
+    quantity: int = Field(1, json_schema_extra=stated(ge=1, le=selectors.CHECK_MAX_QUANTITY),
+                          description="422 `invalid_quantity` outside")
 
 
 def _seller_store_id(user) -> int:

@@ -14,8 +14,11 @@ from souk.core.errors import ValidationFailed
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
-# Up to 16 digits of microseconds reach past the year 2200; an id fits in 64 bits.
-TIME_CURSOR_PATTERN = r"^(0|[1-9][0-9]{0,15})\.[1-9][0-9]{0,17}$"
+_LAST = (datetime.max.replace(tzinfo=UTC) - EPOCH) // _MICRO
+# Up to 18 digits of microseconds (the year 9999 has 18), an id of up to 18 digits (64 bits). A time past
+# the last one Python can hold is "after every row": the first page.
+TIME_CURSOR = r"(0|[1-9][0-9]{0,17})\.[1-9][0-9]{0,17}"
+TIME_CURSOR_PATTERN = rf"^{TIME_CURSOR}$"
 _CURSOR = re.compile(TIME_CURSOR_PATTERN, re.ASCII)
 
 
@@ -28,4 +31,4 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise ValidationFailed("This page link is not valid; start from the first page.", code="invalid_cursor",
                                field="cursor")
     micros, pk = cursor.split(".")
-    return EPOCH + int(micros) * _MICRO, int(pk)
+    return EPOCH + min(int(micros), _LAST) * _MICRO, int(pk)

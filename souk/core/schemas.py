@@ -24,12 +24,13 @@ COUNTRY_CODES: tuple[str, ...] = tuple(sorted(code for code, _name in countries)
 CURRENCY_CODES: tuple[str, ...] = tuple(sorted(CURRENCIES))
 # An id the database can hold (64-bit signed): larger ones are refused before any query.
 MAX_ID = 2**63 - 1
+_ID = r"[1-9][0-9]{0,17}"
 # An id written as a string (a JSON object's key).
-ID_PATTERN = r"^[1-9][0-9]{0,17}$"
-# A page cursor that is a row id (notifications, conversations, products), or a time and an id (orders,
-# reviews: souk.core.cursors).
-ID_CURSOR_PATTERN = ID_PATTERN
-TIME_CURSOR_PATTERN = cursors.TIME_CURSOR_PATTERN
+ID_PATTERN = rf"^{_ID}$"
+# A page cursor: a row id (notifications, conversations, products), or a time and an id (orders, reviews:
+# souk.core.cursors). An empty cursor is the first page, as no cursor is.
+ID_CURSOR_PATTERN = rf"^({_ID})?$"
+TIME_CURSOR_PATTERN = rf"^({cursors.TIME_CURSOR})?$"
 # A text that must say something: at least one character that is not white space.
 NOT_BLANK_PATTERN = r"\S"
 # souk.core.money.AMOUNT_PATTERN without its minus sign, and at most MAX_AMOUNT's digits: the currency's
@@ -37,6 +38,17 @@ NOT_BLANK_PATTERN = r"\S"
 AMOUNT_DIGITS = len(str(MAX_AMOUNT)) - 1
 AMOUNT_PATTERN = rf"^(0|[1-9][0-9]{{0,{AMOUNT_DIGITS - 1}}})(\.[0-9]+)?$"
 POSITIVE_AMOUNT_PATTERN = rf"^(?!0(\.0+)?$)(0|[1-9][0-9]{{0,{AMOUNT_DIGITS - 1}}})(\.[0-9]+)?$"
+
+
+_JSON_SCHEMA_KEYS = {"min_length": "minLength", "max_length": "maxLength", "ge": "minimum", "le": "maximum",
+                     "pattern": "pattern", "format": "format"}
+
+
+def stated(**rules: Any) -> dict[str, Any]:
+    """`json_schema_extra` stating rules (min_length=, le=, pattern=, ...) that the service checks itself,
+    answering with its own error code (`invalid_cursor`, `invalid_limit`, `message_empty`): Pydantic, given
+    the same rule, would refuse first with a generic one (`string_pattern_mismatch`)."""
+    return {_JSON_SCHEMA_KEYS[name]: value for name, value in rules.items()}
 
 
 def one_of(values: Iterable[str], default: Any = ..., **kwargs: Any) -> Any:

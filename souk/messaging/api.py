@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import Field, Path, Query, Router, Schema, Status
 
-from souk.core.schemas import ID_CURSOR_PATTERN, MAX_ID, UnreadCountOut
+from souk.core.schemas import ID_CURSOR_PATTERN, MAX_ID, UnreadCountOut, stated
 from souk.messaging import schemas as s
 from souk.messaging import selectors, services
 
@@ -18,7 +18,8 @@ class MessagePageParams(Schema):
 
 
 class ConversationListParams(Schema):
-    cursor: str | None = Field(None, pattern=ID_CURSOR_PATTERN, description="`next_cursor` of the previous page")
+    cursor: str | None = Field(None, json_schema_extra=stated(pattern=ID_CURSOR_PATTERN),
+                               description="`next_cursor` of the previous page (422 `invalid_cursor` otherwise)")
     limit: int = Field(20, ge=1, le=selectors.MAX_LIMIT)
 
 

@@ -6,13 +6,14 @@ from datetime import datetime
 
 from ninja import Field, Schema
 
-from souk.core.schemas import NOT_BLANK_PATTERN
+from souk.core.schemas import NOT_BLANK_PATTERN, stated
 from souk.messaging.models import BODY_MAX, Message
 from souk.messaging.selectors import ConversationPage, ConversationView
 
 
 class MessageIn(Schema):
-    body: str = Field(min_length=1, max_length=BODY_MAX, pattern=NOT_BLANK_PATTERN,
+    # Declared only: clean_body checks it, with its own codes, after trimming.
+    body: str = Field(json_schema_extra=stated(min_length=1, max_length=BODY_MAX, pattern=NOT_BLANK_PATTERN),
                       description=f"plain text, 1 to {BODY_MAX} characters after trimming "
                                   "(`message_empty` / `message_too_long` on `body`)")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ninja import Field, Path, Query, Router, Schema, Status
 
 from souk.accounts.api_auth import STAFF_AUTH
-from souk.core.schemas import ID_CURSOR_PATTERN, MAX_ID, UnreadCountOut
+from souk.core.schemas import ID_CURSOR_PATTERN, MAX_ID, UnreadCountOut, stated
 from souk.notifications import schemas as s
 from souk.notifications import selectors, services
 
@@ -13,13 +13,15 @@ router = Router(tags=["notifications"])
 
 
 class NotificationListParams(Schema):
-    cursor: str | None = Field(None, pattern=ID_CURSOR_PATTERN, description="`next_cursor` of the previous page")
+    cursor: str | None = Field(None, json_schema_extra=stated(pattern=ID_CURSOR_PATTERN),
+                               description="`next_cursor` of the previous page (422 `invalid_cursor` otherwise)")
     limit: int = Field(20, ge=1, le=selectors.MAX_LIMIT)
     unread: bool = False
 
 
 class DeliveryParams(Schema):
-    cursor: str | None = Field(None, pattern=ID_CURSOR_PATTERN, description="`next_cursor` of the previous page")
+    cursor: str | None = Field(None, json_schema_extra=stated(pattern=ID_CURSOR_PATTERN),
+                               description="`next_cursor` of the previous page (422 `invalid_cursor` otherwise)")
     limit: int = Field(50, ge=1, le=selectors.MAX_LIMIT)
     state: str | None = Field(None, max_length=16, description="pending, delivered or failed")
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from ninja import Field, Query, Router, Schema, Status
 
-from souk.core.schemas import TIME_CURSOR_PATTERN, one_of
+from souk.core.schemas import TIME_CURSOR_PATTERN, one_of, stated
 from souk.orders import schemas as s
 from souk.orders import selectors, services
 from souk.orders.status import Status as OrderStatus
 
 STATUS = one_of(["", *OrderStatus], None, description="only orders in this status ('' or absent: all)")
-CURSOR = Field(None, pattern=TIME_CURSOR_PATTERN, description="`next_cursor` of the previous page")
-LIMIT = Field(20, ge=1, le=selectors.MAX_LIMIT)
+CURSOR = Field(None, json_schema_extra=stated(pattern=TIME_CURSOR_PATTERN),
+               description="`next_cursor` of the previous page (422 `invalid_cursor` otherwise)")
+LIMIT = Field(20, json_schema_extra=stated(ge=1, le=selectors.MAX_LIMIT), description="422 `invalid_limit` outside")
 
 router = Router(tags=["orders"])
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from django.conf import settings
 from ninja import Field, Schema
 
-from souk.core.schemas import MAX_ID, MoneyOut, money
+from souk.core.schemas import MAX_ID, MoneyOut, money, stated
 from souk.orders.event_kinds import EventKind
 from souk.orders.models import Order
 from souk.orders.selectors import Cart, OrderPage, OrderRow
@@ -24,14 +24,15 @@ QUANTITY_MAX = settings.SOUK["LINE_MAX_QUANTITY"]
 
 
 class CartAddIn(Schema):
-    product_id: int = Field(ge=1, le=MAX_ID, description="a product for sale (422 `product_unavailable` if not; "
+    product_id: int = Field(json_schema_extra=stated(ge=1, le=MAX_ID), description="a product for sale (422 `product_unavailable` if not; "
                                                          "`insufficient_stock` beyond its stock)")
-    quantity: int = Field(1, ge=1, le=QUANTITY_MAX)
+    quantity: int = Field(1, json_schema_extra=stated(ge=1, le=QUANTITY_MAX), description="422 `invalid_quantity` outside")
 
 
 class CartQuantityIn(Schema):
-    quantity: int = Field(ge=0, le=QUANTITY_MAX, description="0 removes the line; 422 `insufficient_stock` beyond "
-                                                             "the product's stock")
+    quantity: int = Field(json_schema_extra=stated(ge=0, le=QUANTITY_MAX),
+                          description="0 removes the line (422 `invalid_quantity` outside the range); "
+                                      "422 `insufficient_stock` beyond the product's stock")
 
 
 class CartLineOut(Schema):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import Field, Query, Router, Schema, Status
 
-from souk.core.schemas import TIME_CURSOR_PATTERN
+from souk.core.schemas import TIME_CURSOR_PATTERN, stated
 from souk.orders.selectors import order_id_for
 from souk.reputation import schemas as s
 from souk.reputation import selectors, services
@@ -13,8 +13,10 @@ router = Router(tags=["reputation"])
 
 
 class PageParams(Schema):
-    cursor: str | None = Field(None, pattern=TIME_CURSOR_PATTERN, description="`next_cursor` of the previous page")
-    limit: int = Field(20, ge=1, le=selectors.MAX_LIMIT)
+    cursor: str | None = Field(None, json_schema_extra=stated(pattern=TIME_CURSOR_PATTERN),
+                               description="`next_cursor` of the previous page (422 `invalid_cursor` otherwise)")
+    limit: int = Field(20, json_schema_extra=stated(ge=1, le=selectors.MAX_LIMIT),
+                       description="422 `invalid_limit` outside")
 
 
 @router.get("/stores/{slug}/metrics", auth=None, response=s.StoreMetricsOut,
