@@ -37,6 +37,13 @@ def checking_payment(*, order_id: int) -> bool:
     return Payment.objects.filter(order_id=order_id, status=Payment.State.PENDING).exists()
 
 
+def orders_checking_payment() -> QuerySet[Payment]:
+    """The ids of orders with an attempt still being checked with the gateway (a subquery): the
+    payment window does not close on them until the reconcile sweep knows the outcome
+    (docs/money.md, Paying)."""
+    return Payment.objects.filter(status=Payment.State.PENDING).values("order_id")
+
+
 def refunded_lines(*, order_id: int) -> list[list[dict]]:
     """The `[{line_id, quantity}]` lists of the order's refunds that are not failed or cancelled."""
     live = (Refund.State.PENDING, Refund.State.REQUIRES_ACTION, Refund.State.SUCCEEDED)
