@@ -141,7 +141,8 @@ SQLITE_OPTIONS = {
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 # Production shape (docs/operations.md, PostgreSQL in production): persistent connections checked
 # before reuse; behind PgBouncer in transaction mode set SOUK_PGBOUNCER=1 (no server-side cursors,
-# which would outlive the transaction on another server connection) and usually SOUK_CONN_MAX_AGE=0.
+# which would outlive the transaction on another server connection; Django already turns psycopg's
+# prepared statements off).
 CONN_MAX_AGE = env_int("SOUK_CONN_MAX_AGE", 60)
 CONN_HEALTH_CHECKS = env_bool("SOUK_CONN_HEALTH_CHECKS", True)
 PGBOUNCER = env_bool("SOUK_PGBOUNCER", False)

@@ -8,6 +8,7 @@ import json
 import re
 import textwrap
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -19,6 +20,7 @@ from django_tasks_db.models import DBTaskResult
 from souk.accounts.tokens import token_create
 from souk.core.models import WorkerHeartbeat
 from souk.core.requestid import current_request_id, reset_request_id, set_request_id
+from souk.core.workers import DEFAULTS as WORKER_DEFAULTS
 from souk.core.workers import WORKER_LOST, beat, reap_stale_tasks
 from souk.orders.models import Order
 from tests.core.test_deploy_settings import run
@@ -202,3 +204,15 @@ def test_pgbouncer_and_connection_settings_come_from_the_environment(tmp_path):
                                "OPTIONS": {"connect_timeout": 3}}
     assert seen["replica"] == "souk_ro"
     assert seen["session"] == "django.contrib.sessions.backends.cached_db"
+
+
+def test_every_environment_variable_souk_reads_is_in_the_operations_guide():
+    root = Path(__file__).resolve().parents[2]
+    settings_py = (root / "souk" / "settings.py").read_text()
+    guide = (root / "docs" / "operations.md").read_text()
+    read = set(re.findall(r'(?:os\.environ\.get|os\.environ\[|env_bool|env_int|env_list)\(?\s*"([A-Z][A-Z0-9_]+)"',
+                          settings_py))
+    read |= {f"SOUK_{key}" for key in WORKER_DEFAULTS}
+    read |= {"PROMETHEUS_MULTIPROC_DIR"}
+    assert len(read) > 40
+    assert not sorted(name for name in read if f"`{name}`" not in guide and name not in guide)
