@@ -59,6 +59,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.payments.test_pay_crash import _alive, _children, _free_port
+from tests.payments.test_worker_crash import _wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -106,19 +107,6 @@ def _env(prefix: str, **extra: str) -> dict[str, str]:
     })
     env.update(extra)
     return env
-
-
-def _wait_for(condition, *, seconds: float, what: str, procs=()):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        for proc in procs:
-            if proc.poll() is not None:
-                raise AssertionError(f"a process exited while waiting for {what}: {proc.stderr.read()[-3000:]!r}")
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Web:
