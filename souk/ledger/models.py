@@ -62,6 +62,8 @@ class JournalLine(models.Model):
         indexes = [
             models.Index(fields=["order_id", "account"], name="journalline_order_account"),
             models.Index(fields=["account", "currency"], name="journalline_account_currency"),
+            # A store's orders, newest first (the seller balance page: `store_order_balances`).
+            models.Index(fields=["store_id", "order_id"], name="journalline_store_order"),
         ]
 
     def __str__(self) -> str:

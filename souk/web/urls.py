@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("seller/", views_seller.dashboard, name="seller_dashboard"),
+    path("seller/balance/", views_seller.balance, name="seller_balance"),
     path("messages/", views_seller.conversations, name="messages"),
     path("notifications/", views_messages.notifications, name="notifications"),
     path("notifications/<int:notification_id>/open/", views_messages.notification_open, name="notification_open"),
