@@ -185,10 +185,29 @@ def store_order_balances(store_id: int, *, before_order_id: int | None = None, l
 def store_balance_totals(store_id: int, *, frozen_order_ids: frozenset[int] | set[int] = frozenset()
                          ) -> list[StoreTotals]:
     """The store's money per currency over all its orders, and what its frozen orders (a dispute's
-    hold, given by the caller) still hold in escrow, in ONE aggregate query over the store's lines."""
+    hold, given by the caller) still hold in escrow, in ONE aggregate over the store's lines
+    (`journalline_store_order` index).
+
+    Per account only, never joining the entries: the join made PostgreSQL scan the whole entry
+    table (every store's) for one store's totals. The chart makes the account enough (docs/money.md,
+    Money flows): seller payable and commission move only on release; a funding account is debited
+    only by a capture (refund settlements credit it); and every escrow movement is a capture, a
+    release, a refund start or a refund fail, so refunded (started less failed) is captured less
+    held less released — the audit's invariant 5. `tests/ledger/test_store_balances.py` holds the
+    result equal to the sum of `order_money` over the store's orders."""
     frozen_held = (_sum(Q(account_id=Account.ESCROW, order_id__in=list(frozen_order_ids)))
                    if frozen_order_ids else Value(0))
     rows = (JournalLine.objects.filter(store_id=store_id, order_id__isnull=False).values("currency")
-            .annotate(**order_money_minor_expressions(), frozen_held=frozen_held).order_by("currency"))
-    return [StoreTotals(currency=row["currency"], money=_money_row(row["currency"], row),
-                        frozen=minor_to_money(int(row["frozen_held"]), row["currency"])) for row in rows]
+            .annotate(captured=_sum(Q(account_id__in=list(FUNDING_ACCOUNTS), amount_minor__gt=0), negate=False),
+                      held=_sum(Q(account_id=Account.ESCROW)),
+                      released=_sum(Q(account_id__in=[Account.SELLER_PAYABLE, Account.COMMISSION_REVENUE])),
+                      commission=_sum(Q(account_id=Account.COMMISSION_REVENUE)),
+                      refund_in_flight=_sum(Q(account_id=Account.REFUNDS_IN_FLIGHT)),
+                      frozen_held=frozen_held)
+            .order_by("currency"))
+    totals = []
+    for row in rows:
+        row["refunded"] = row["captured"] - row["held"] - row["released"]
+        totals.append(StoreTotals(currency=row["currency"], money=_money_row(row["currency"], row),
+                                  frozen=minor_to_money(int(row["frozen_held"]), row["currency"])))
+    return totals
