@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from moneyed import Money
 
@@ -20,6 +22,7 @@ from souk.messaging.models import Message
 from souk.notifications.models import EmailMessage, Notification, WebhookDelivery
 from souk.payments.models import Refund, SandboxRefund
 from souk.payments.services import order_pay, refund_create, refund_process, refunds_due
+from souk.payments.services.refunds import refunds_flag_late
 from tests.factories import WebhookEndpointFactory
 from tests.ledger.audit import assert_audit_clean
 from tests.payments.conftest import new_key
@@ -210,3 +213,23 @@ def test_rejecting_a_cancellation_as_already_shipped_tells_the_buyer_it_shipped_
     [shipped] = told(buyer, "order_shipped")
     assert rejected.data["tracking_number"] == "7712"
     assert shipped.data["tracking_url"] == "https://www.fedex.com/fedextrack/?trknbr=7712"
+
+
+def test_the_late_refund_sweep_tells_each_buyer_once_in_a_fixed_number_of_queries(buyer, place_order,
+                                                                                   settings):
+    settings.SOUK = {**settings.SOUK, "SANDBOX_REFUND_SETTLE_SECONDS": 10**9}
+    order = paid_order(buyer, place_order)
+    later = timezone.now() + timedelta(days=60)
+
+    def late_refunds(n: int, prefix: str) -> int:
+        for i in range(n):
+            refund_create(order_id=order.pk, amount=usd(1), reason="goodwill", actor=None,
+                          idempotency_key=f"{prefix}-{i}")
+        with CaptureQueriesContext(connection) as ctx:
+            assert refunds_flag_late(now=later) == n
+        return len(ctx.captured_queries)
+
+    assert late_refunds(2, "a") == late_refunds(10, "b")
+    assert len(told(buyer, "refund_delayed")) == 12 and emailed(buyer, "refund_delayed") == 12
+    assert refunds_flag_late(now=later + timedelta(days=1)) == 0
+    assert len(told(buyer, "refund_delayed")) == 12
