@@ -356,7 +356,8 @@ def refunds_flag_late(*, now: datetime | None = None, limit: int = LATE_BATCH) -
     them); a refund already flagged was announced when it was. Returns how many were flagged."""
     now = now or timezone.now()
     with transaction.atomic():
-        late = list(Refund.objects.select_for_update(skip_locked=True, of=("self",)).select_related("order__store", "order__buyer")
+        late = list(Refund.objects.select_for_update(skip_locked=True, of=("self",))
+                    .select_related("order__store", "order__buyer")
                     .filter(state__in=OPEN_STATES, flagged_at__isnull=True, expected_by__lt=now.date())
                     .order_by("pk")[:limit])
         if not late:
