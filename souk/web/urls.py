@@ -9,6 +9,7 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("metrics", views.metrics, name="metrics"),
     path("seller/", views_seller.dashboard, name="seller_dashboard"),
+    path("seller/balance/", views_seller.balance, name="seller_balance"),
     path("messages/", views_seller.conversations, name="messages"),
     path("notifications/", views_messages.notifications, name="notifications"),
     path("notifications/<int:notification_id>/open/", views_messages.notification_open, name="notification_open"),
