@@ -5,6 +5,7 @@ from __future__ import annotations
 from ninja import Field, Query, Router, Schema
 
 from souk.core.money import parse_money
+from souk.core.schemas import ID_CURSOR_PATTERN, stated
 from souk.payments import selectors
 from souk.payments.idempotency import idempotent, openapi_header
 from souk.payments.schemas import PayIn, PaymentOut, RefundIn, RefundOut, SellerBalanceOut, seller_balance_out
@@ -39,7 +40,8 @@ def list_refunds(request, number: str):
 
 
 class BalanceParams(Schema):
-    cursor: str | None = Field(None, max_length=40)
+    cursor: str | None = Field(None, json_schema_extra=stated(pattern=ID_CURSOR_PATTERN),
+                               description="`next_cursor` of the previous page (422 `invalid_cursor` otherwise)")
     limit: int = Field(selectors.BALANCE_PAGE_LIMIT, ge=1, le=100)
 
 
