@@ -11,11 +11,21 @@ from souk.catalog import rules
 from souk.catalog.models import Product, ShippingOption, ShippingRate, Store
 from souk.catalog.selectors import Quote
 from souk.core.money import money_to_minor
-from souk.core.schemas import CURRENCY_CODES, MoneyOut, StrictObjectIn, country_field, one_of
+from souk.core.schemas import (
+    AMOUNT_PATTERN,
+    CURRENCY_CODES,
+    POSITIVE_AMOUNT_PATTERN,
+    MoneyOut,
+    StrictObjectIn,
+    country_field,
+    one_of,
+    stated,
+)
 
 # Rules the schema can state (the services check them all again, and the rest):
 TEXT = r"^[^\x00]*$"                       # PostgreSQL cannot store NUL
 REQUIRED_TEXT = r"^[^\x00]*[^\x00\s][^\x00]*$"
+# Refused here at once; the schema states the strict form (souk.core.schemas) that parse_money checks.
 AMOUNT = r"^[0-9]{1,12}(\.[0-9]{1,4})?$"
 DESCRIPTION_MAX = 10000
 
@@ -231,7 +241,7 @@ class ProductIn(StrictObjectIn):
     description: str = Field("", max_length=DESCRIPTION_MAX, pattern=TEXT)
     category: str | None = Field(None, max_length=80, description="category slug (see GET /categories)")
     price: str = Field(description="decimal string > 0 in the store's currency, at most its decimal places",
-                       examples=["12.50"], pattern=AMOUNT)
+                       examples=["12.50"], pattern=AMOUNT, json_schema_extra=stated(pattern=POSITIVE_AMOUNT_PATTERN))
     stock: int = Field(0, ge=0, le=rules.MAX_STOCK)
     length_mm: int | None = Field(None, ge=1, le=rules.MAX_DIMENSION)
     width_mm: int | None = Field(None, ge=1, le=rules.MAX_DIMENSION)
@@ -260,7 +270,8 @@ class StockOut(Schema):
 class RateIn(StrictObjectIn):
     country: str = country_field("", blank=True, description="ISO 3166-1 alpha-2, or '' for the rest of the "
                                  "world; one rate per country (422 `duplicate_country`)")
-    cost: str = Field(description="decimal string ≥ 0 in the store's currency", examples=["2.99"], pattern=AMOUNT)
+    cost: str = Field(description="decimal string ≥ 0 in the store's currency", examples=["2.99"], pattern=AMOUNT,
+                      json_schema_extra=stated(pattern=AMOUNT_PATTERN))
     min_days: int = Field(ge=0, le=rules.MAX_DAYS)
     max_days: int = Field(ge=0, le=rules.MAX_DAYS, description="not less than min_days")
 

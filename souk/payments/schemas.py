@@ -6,7 +6,7 @@ from ninja import Schema
 from pydantic import Field
 
 from souk.core.money import minor_to_decimal_str, money_to_minor
-from souk.core.schemas import MoneyOut, one_of
+from souk.core.schemas import CURRENCY_CODES, POSITIVE_AMOUNT_PATTERN, MoneyOut, one_of, stated
 from souk.core.schemas import money as money_out
 from souk.payments.gateways import PaymentMethod
 from souk.payments.models import Payment, Refund
@@ -39,8 +39,11 @@ class RefundLineIn(Schema):
 
 
 class RefundIn(Schema):
-    amount: str | None = Field(None, description="decimal string, e.g. \"12.50\"; or give lines")
-    currency: str | None = None
+    amount: str | None = Field(None, description="decimal string > 0, e.g. \"12.50\" (422 `invalid_amount` otherwise); "
+                                                 "or give lines",
+                               json_schema_extra=stated(pattern=POSITIVE_AMOUNT_PATTERN))
+    currency: str | None = Field(None, description="the order's currency, with `amount`",
+                                 json_schema_extra={"enum": [*CURRENCY_CODES, None]})
     lines: list[RefundLineIn] | None = None
     reason: str
 

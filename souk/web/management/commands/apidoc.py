@@ -87,8 +87,8 @@ def event_kind_table() -> str:
 def _enums(node, where: str, found: dict[tuple[str, ...], set[str]]) -> None:
     """Every `enum` under `node` (a JSON Schema, or part of one), keyed by its values, with where it is."""
     if isinstance(node, dict):
-        if isinstance(node.get("enum"), list):
-            found.setdefault(tuple(node["enum"]), set()).add(where)
+        if isinstance(node.get("enum"), list):  # a null among the values only says the field may be null
+            found.setdefault(tuple(v for v in node["enum"] if v is not None), set()).add(where)
         for key, value in node.items():
             if key != "enum":
                 _enums(value, f"{where}.{key}" if key not in ("properties", "schema", "anyOf", "items") else where,
