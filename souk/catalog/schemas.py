@@ -15,6 +15,7 @@ from souk.core.schemas import (
     AMOUNT_PATTERN,
     CURRENCY_CODES,
     POSITIVE_AMOUNT_PATTERN,
+    REQUIRED_TEXT_PATTERN,
     MoneyOut,
     StrictObjectIn,
     country_field,
@@ -24,7 +25,7 @@ from souk.core.schemas import (
 
 # Rules the schema can state (the services check them all again, and the rest):
 TEXT = r"^[^\x00]*$"                       # PostgreSQL cannot store NUL
-REQUIRED_TEXT = r"^[^\x00]*[^\x00\s][^\x00]*$"
+REQUIRED_TEXT = REQUIRED_TEXT_PATTERN  # and the services strip it: the same white space
 # Refused here at once; the schema states the strict form (souk.core.schemas) that parse_money checks.
 AMOUNT = r"^[0-9]{1,12}(\.[0-9]{1,4})?$"
 DESCRIPTION_MAX = 10000

@@ -31,8 +31,12 @@ ID_PATTERN = rf"^{_ID}$"
 # souk.core.cursors). An empty cursor is the first page, as no cursor is.
 ID_CURSOR_PATTERN = rf"^({_ID})?$"
 TIME_CURSOR_PATTERN = rf"^({cursors.TIME_CURSOR})?$"
-# A text that must say something: at least one character that is not white space.
-NOT_BLANK_PATTERN = r"\S"
+# A text that must say something: at least one character that str.strip() keeps. Spelled out from
+# str.isspace(), not `\S`: JSON Schema's (ECMAScript's) white space is not Python's (U+0085, U+001C-U+001F).
+_SPACE = "".join(f"\\u{c:04x}" for c in range(0x10000) if chr(c).isspace())
+NOT_BLANK_PATTERN = f"[^{_SPACE}]"
+# The same, for a text that also cannot hold NUL (PostgreSQL cannot store it), whole-string.
+REQUIRED_TEXT_PATTERN = rf"^[^\x00]*[^\x00{_SPACE}][^\x00]*$"
 # souk.core.money.AMOUNT_PATTERN without its minus sign, and at most MAX_AMOUNT's digits: the currency's
 # own number of decimals is a rule of the currency, checked by parse_money (422 `money_too_precise`).
 AMOUNT_DIGITS = len(str(MAX_AMOUNT)) - 1

@@ -13,7 +13,18 @@ from souk.catalog.selectors import country_or_error
 from souk.compliance.selectors import customs_check
 from souk.core.errors import NotFound, ValidationFailed
 from souk.core.money import currency_or_error, parse_money
-from souk.core.schemas import AMOUNT_PATTERN, COUNTRY_CODES, CURRENCY_CODES, POSITIVE_AMOUNT_PATTERN
+from souk.core.schemas import (
+    AMOUNT_PATTERN,
+    COUNTRY_CODES,
+    CURRENCY_CODES,
+    NOT_BLANK_PATTERN,
+    POSITIVE_AMOUNT_PATTERN,
+)
+
+
+@given(st.text(alphabet=st.sampled_from(" \t\n\x0b\x0c\r\x1c\x1f\x85\xa0\u2028\u3000\ufeffa"), max_size=4))
+def test_a_text_is_blank_for_the_schema_exactly_when_strip_leaves_nothing(text):
+    assert bool(re.search(NOT_BLANK_PATTERN, text)) == bool(text.strip())
 
 
 def _decimals(amount: str) -> int:
