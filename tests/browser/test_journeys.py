@@ -94,7 +94,7 @@ def test_a_shipped_order_says_why_it_cannot_be_cancelled_and_what_to_do(new_page
     expect(why).to_contain_text("already shipped")
     expect(why).to_contain_text("confirm receipt")
     expect(page.get_by_role("link", name="Cancel Order")).to_have_count(0)
-    expect(page.get_by_text(order.tracking_number)).to_be_visible()
+    expect(page.get_by_text(order.tracking_number, exact=True)).to_be_visible()
     expect(page.locator("#cd-protection")).to_be_visible()
     shot(page, "12-shipped-order-cannot-be-cancelled")
     page.get_by_role("button", name="Confirm receipt").click()
