@@ -114,6 +114,16 @@ def opening_verdict(order: Order, reason: str, now: datetime, *, held: int | Non
     )
 
 
+def opening_options(order: Order, now: datetime | None = None) -> tuple[OrderFacts, dict[str, dict]]:
+    """For a page or the API: the order's facts, and per reason whether a dispute may be opened now."""
+    now = now or timezone.now()
+    order_facts_now = order_facts(order)
+    return order_facts_now, {r: may_open(order_facts_now, r, now,
+                                         not_received_after_days=setting("DISPUTE_NOT_RECEIVED_AFTER_DAYS"),
+                                         item_window_days=setting("DISPUTE_ITEM_WINDOW_DAYS")).as_dict()
+                             for r in Reason.values}
+
+
 def dispute_open(
     *,
     buyer,
