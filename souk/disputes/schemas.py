@@ -11,7 +11,9 @@ from ninja import Field, Schema
 from souk.core.schemas import MoneyOut, StrictObjectIn
 from souk.disputes.models import Dispute, Evidence, Offer
 
-ReasonCode = Literal["not_received", "not_as_described", "damaged", "wrong_item", "missing_parts", "counterfeit"]
+ReasonCode = Literal[
+    "not_received", "not_as_described", "damaged", "wrong_item", "missing_parts", "counterfeit"
+]
 KindCode = Literal["refund_only", "return_and_refund"]
 AMOUNT = r"^[0-9]{1,12}(\.[0-9]{1,3})?$"
 TEXT = r"^[^\x00]*$"
@@ -25,9 +27,13 @@ class DisputeLineIn(StrictObjectIn):
 class OpenIn(StrictObjectIn):
     reason: ReasonCode
     kind: KindCode = Field(description="refund_only: keep the item; return_and_refund: send it back first")
-    amount: str | None = Field(None, pattern=AMOUNT, max_length=16,
-                               description="decimal string in the order's currency; default: the lines' "
-                                           "refund, or everything the order still holds")
+    amount: str | None = Field(
+        None,
+        pattern=AMOUNT,
+        max_length=16,
+        description="decimal string in the order's currency; default: the lines' "
+        "refund, or everything the order still holds",
+    )
     description: str = Field(min_length=1, max_length=2000, pattern=TEXT)
     lines: list[DisputeLineIn] | None = Field(None, max_length=100, description="omit for the whole order")
 
@@ -43,7 +49,9 @@ class NoteIn(StrictObjectIn):
 
 
 class DisputeRejectIn(StrictObjectIn):
-    note: str = Field(min_length=1, max_length=1000, pattern=TEXT, description="why (evidence: upload photos)")
+    note: str = Field(
+        min_length=1, max_length=1000, pattern=TEXT, description="why (evidence: upload photos)"
+    )
 
 
 class TrackingIn(StrictObjectIn):
@@ -53,9 +61,15 @@ class TrackingIn(StrictObjectIn):
 
 class DecideIn(StrictObjectIn):
     outcome: Literal["full_refund", "partial_refund", "return_and_refund", "reject"]
-    amount: str | None = Field(None, pattern=AMOUNT, max_length=16,
-                               description="partial_refund (required) and return_and_refund (default: all held)")
-    note: str = Field(min_length=1, max_length=1000, pattern=TEXT, description="the reasons, shown to both parties")
+    amount: str | None = Field(
+        None,
+        pattern=AMOUNT,
+        max_length=16,
+        description="partial_refund (required) and return_and_refund (default: all held)",
+    )
+    note: str = Field(
+        min_length=1, max_length=1000, pattern=TEXT, description="the reasons, shown to both parties"
+    )
 
 
 class EvidenceRequestIn(StrictObjectIn):
@@ -139,7 +153,9 @@ class DisputeOut(Schema):
     evidence: list[EvidenceOut]
     agreed_return: ReturnOut | None
     decision: DisputeDecisionOut | None
-    actions: dict[str, VerdictOut] = Field(description="each action the viewer could take: allowed, or why not")
+    actions: dict[str, VerdictOut] = Field(
+        description="each action the viewer could take: allowed, or why not"
+    )
     messages: list[DisputeMessageOut] = Field(description="the order's conversation (staff views only)")
     opened_at: dt.datetime
     closed_at: dt.datetime | None
@@ -155,13 +171,26 @@ class OpeningOut(Schema):
 def _offer(o: Offer | None, currency: str) -> dict | None:
     if o is None:
         return None
-    return {"id": o.pk, "party": o.party, "kind": o.kind, "amount": MoneyOut.of(o.amount_minor, currency),
-            "note": o.note, "created_at": o.created_at}
+    return {
+        "id": o.pk,
+        "party": o.party,
+        "kind": o.kind,
+        "amount": MoneyOut.of(o.amount_minor, currency),
+        "note": o.note,
+        "created_at": o.created_at,
+    }
 
 
 def _evidence(e: Evidence, base: str) -> dict:
-    return {"id": e.pk, "party": e.party, "content_type": e.content_type, "size": e.size, "note": e.note,
-            "url": f"{base}/evidence/{e.pk}", "created_at": e.created_at}
+    return {
+        "id": e.pk,
+        "party": e.party,
+        "content_type": e.content_type,
+        "size": e.size,
+        "note": e.note,
+        "url": f"{base}/evidence/{e.pk}",
+        "created_at": e.created_at,
+    }
 
 
 def dispute_out(view, base: str) -> dict:
@@ -170,25 +199,53 @@ def dispute_out(view, base: str) -> dict:
     decision = getattr(d, "decision", None)
     agreed = None
     if d.agreed_kind:
-        agreed = {"kind": d.agreed_kind, "amount": MoneyOut.of(d.agreed_minor or 0, cur), "agreed_by": d.agreed_by,
-                  "payer": d.return_payer, "address": d.return_address, "carrier": d.return_carrier,
-                  "tracking_number": d.return_tracking, "shipped_at": d.return_shipped_at,
-                  "arrived_at": d.return_arrived_at}
+        agreed = {
+            "kind": d.agreed_kind,
+            "amount": MoneyOut.of(d.agreed_minor or 0, cur),
+            "agreed_by": d.agreed_by,
+            "payer": d.return_payer,
+            "address": d.return_address,
+            "carrier": d.return_carrier,
+            "tracking_number": d.return_tracking,
+            "shipped_at": d.return_shipped_at,
+            "arrived_at": d.return_arrived_at,
+        }
     return {
-        "id": d.pk, "order_number": d.order.number, "reason": d.reason, "lines": d.lines,
-        "description": d.description, "state": d.state, "state_label": d.get_state_display(), "due_at": d.due_at,
-        "due_party": d.due_party, "negotiate_until": d.negotiate_until, "escalated_at": d.escalated_at,
-        "evidence_requested_from": d.evidence_from, "evidence_request_note": d.evidence_note,
-        "buyer_offer": _offer(view.latest["buyer"], cur), "seller_offer": _offer(view.latest["seller"], cur),
+        "id": d.pk,
+        "order_number": d.order.number,
+        "reason": d.reason,
+        "lines": d.lines,
+        "description": d.description,
+        "state": d.state,
+        "state_label": d.get_state_display(),
+        "due_at": d.due_at,
+        "due_party": d.due_party,
+        "negotiate_until": d.negotiate_until,
+        "escalated_at": d.escalated_at,
+        "evidence_requested_from": d.evidence_from,
+        "evidence_request_note": d.evidence_note,
+        "buyer_offer": _offer(view.latest["buyer"], cur),
+        "seller_offer": _offer(view.latest["seller"], cur),
         "offers": [_offer(o, cur) for o in view.offers],
         "evidence": [_evidence(e, base) for e in view.evidence],
         "agreed_return": agreed,
-        "decision": None if decision is None else {
-            "decided_by": decision.decided_by, "outcome": decision.outcome, "kind": decision.kind,
-            "amount": MoneyOut.of(decision.amount_minor, cur), "against_seller": decision.against_seller,
-            "note": decision.note, "refund_id": decision.refund_id, "created_at": decision.created_at},
+        "decision": None
+        if decision is None
+        else {
+            "decided_by": decision.decided_by,
+            "outcome": decision.outcome,
+            "kind": decision.kind,
+            "amount": MoneyOut.of(decision.amount_minor, cur),
+            "against_seller": decision.against_seller,
+            "note": decision.note,
+            "refund_id": decision.refund_id,
+            "created_at": decision.created_at,
+        },
         "actions": view.actions,
-        "messages": [{"kind": m.kind, "sender_id": m.sender_id, "body": m.body, "created_at": m.created_at}
-                     for m in view.messages],
-        "opened_at": d.opened_at, "closed_at": d.closed_at,
+        "messages": [
+            {"kind": m.kind, "sender_id": m.sender_id, "body": m.body, "created_at": m.created_at}
+            for m in view.messages
+        ],
+        "opened_at": d.opened_at,
+        "closed_at": d.closed_at,
     }

@@ -23,8 +23,11 @@ def test_open_counter_accept_and_the_refund_lands(buyer, seller, shipped_order, 
     assert options["reasons"]["damaged"]["allowed"] and not options["reasons"]["not_received"]["allowed"]
     assert options["held"] == {"amount": "43.00", "currency": "USD"}
 
-    opened = as_buyer.post(f"/orders/{order.number}/disputes", {
-        "reason": "damaged", "kind": "refund_only", "amount": "20.00", "description": "Cracked screen."}, key="o-1")
+    opened = as_buyer.post(
+        f"/orders/{order.number}/disputes",
+        {"reason": "damaged", "kind": "refund_only", "amount": "20.00", "description": "Cracked screen."},
+        key="o-1",
+    )
     assert opened.status_code == 201, opened.content
     body = opened.json()
     dispute_id = body["id"]
@@ -34,8 +37,10 @@ def test_open_counter_accept_and_the_refund_lands(buyer, seller, shipped_order, 
 
     listed = as_seller.get("/seller/disputes", {"open_only": "true"}).json()
     assert [d["id"] for d in listed] == [dispute_id]
-    countered = as_seller.post(f"/seller/disputes/{dispute_id}/counter",
-                               {"kind": "refund_only", "amount": "12.50", "note": "Half the screen price."})
+    countered = as_seller.post(
+        f"/seller/disputes/{dispute_id}/counter",
+        {"kind": "refund_only", "amount": "12.50", "note": "Half the screen price."},
+    )
     assert countered.status_code == 200 and countered.json()["state"] == "negotiating"
     assert countered.json()["actions"]["accept"]["code"] == "own_offer"
 
@@ -54,8 +59,14 @@ def test_open_counter_accept_and_the_refund_lands(buyer, seller, shipped_order, 
 
 def test_a_replayed_accept_answers_the_first_answer_and_refunds_once(buyer, seller, shipped_order):
     order = shipped_order()
-    dispute = Api(buyer).post(f"/orders/{order.number}/disputes", {
-        "reason": "wrong_item", "kind": "refund_only", "description": "A blue one, not red."}).json()
+    dispute = (
+        Api(buyer)
+        .post(
+            f"/orders/{order.number}/disputes",
+            {"reason": "wrong_item", "kind": "refund_only", "description": "A blue one, not red."},
+        )
+        .json()
+    )
     first = Api(seller).post(f"/seller/disputes/{dispute['id']}/accept", key="same")
     again = Api(seller).post(f"/seller/disputes/{dispute['id']}/accept", key="same")
     assert first.status_code == again.status_code == 200
@@ -65,14 +76,27 @@ def test_a_replayed_accept_answers_the_first_answer_and_refunds_once(buyer, sell
 
 def test_strangers_get_404_and_non_staff_get_403_on_staff_routes(buyer, seller, shipped_order, stranger):
     order = shipped_order()
-    dispute = Api(buyer).post(f"/orders/{order.number}/disputes", {
-        "reason": "damaged", "kind": "refund_only", "description": "Broken."}).json()
+    dispute = (
+        Api(buyer)
+        .post(
+            f"/orders/{order.number}/disputes",
+            {"reason": "damaged", "kind": "refund_only", "description": "Broken."},
+        )
+        .json()
+    )
     them = Api(stranger)
     assert them.get(f"/disputes/{dispute['id']}").status_code == 404
     assert them.post(f"/seller/disputes/{dispute['id']}/accept").status_code == 404
-    assert them.post(f"/orders/{order.number}/disputes", {
-        "reason": "damaged", "kind": "refund_only", "description": "x"}).status_code == 404
-    assert Api(seller).get(f"/disputes/{dispute['id']}").status_code == 404  # the seller's view is /seller/...
+    assert (
+        them.post(
+            f"/orders/{order.number}/disputes",
+            {"reason": "damaged", "kind": "refund_only", "description": "x"},
+        ).status_code
+        == 404
+    )
+    assert (
+        Api(seller).get(f"/disputes/{dispute['id']}").status_code == 404
+    )  # the seller's view is /seller/...
     assert them.get("/staff/disputes").status_code == 403
     assert Dispute.objects.get().state == "open"
 
@@ -80,11 +104,14 @@ def test_strangers_get_404_and_non_staff_get_403_on_staff_routes(buyer, seller, 
 def test_bad_input_is_refused_by_field(buyer, shipped_order):
     order = shipped_order()
     api = Api(buyer)
-    bad = api.post(f"/orders/{order.number}/disputes", {"reason": "bored", "kind": "refund_only",
-                                                       "description": ""})
+    bad = api.post(
+        f"/orders/{order.number}/disputes", {"reason": "bored", "kind": "refund_only", "description": ""}
+    )
     assert bad.status_code == 422
-    too_much = api.post(f"/orders/{order.number}/disputes", {
-        "reason": "damaged", "kind": "refund_only", "amount": "43.01", "description": "x"})
+    too_much = api.post(
+        f"/orders/{order.number}/disputes",
+        {"reason": "damaged", "kind": "refund_only", "amount": "43.01", "description": "x"},
+    )
     assert too_much.status_code == 422 and too_much.json()["errors"][0]["code"] == "amount_too_high"
     assert not Dispute.objects.exists()
 
@@ -99,19 +126,32 @@ def test_a_shipped_orders_cancel_refusal_points_at_opening_a_dispute(buyer, ship
 
 def test_photos_upload_as_multipart_and_come_back_to_both_parties(buyer, seller, shipped_order):
     order = shipped_order()
-    dispute = Api(buyer).post(f"/orders/{order.number}/disputes", {
-        "reason": "damaged", "kind": "refund_only", "description": "Broken."}).json()
+    dispute = (
+        Api(buyer)
+        .post(
+            f"/orders/{order.number}/disputes",
+            {"reason": "damaged", "kind": "refund_only", "description": "Broken."},
+        )
+        .json()
+    )
     api = Api(buyer)
-    sent = api.client.post(f"/api/disputes/{dispute['id']}/evidence", headers=api.auth,
-                           data={"file": SimpleUploadedFile("box.png", PNG, "image/png"), "note": "The box"})
+    sent = api.client.post(
+        f"/api/disputes/{dispute['id']}/evidence",
+        headers=api.auth,
+        data={"file": SimpleUploadedFile("box.png", PNG, "image/png"), "note": "The box"},
+    )
     assert sent.status_code == 201, sent.content
     [photo] = sent.json()["evidence"]
     assert photo["content_type"] == "image/png" and photo["note"] == "The box"
-    fetched = Api(seller).client.get(f"/api/seller/disputes/{dispute['id']}/evidence/{photo['id']}",
-                                     headers=Api(seller).auth)
+    fetched = Api(seller).client.get(
+        f"/api/seller/disputes/{dispute['id']}/evidence/{photo['id']}", headers=Api(seller).auth
+    )
     assert fetched.status_code == 200 and b"".join(fetched.streaming_content) == PNG
-    not_image = api.client.post(f"/api/disputes/{dispute['id']}/evidence", headers=api.auth,
-                                data={"file": SimpleUploadedFile("x.png", b"MZ not an image", "image/png")})
+    not_image = api.client.post(
+        f"/api/disputes/{dispute['id']}/evidence",
+        headers=api.auth,
+        data={"file": SimpleUploadedFile("x.png", b"MZ not an image", "image/png")},
+    )
     assert not_image.status_code == 422 and not_image.json()["code"] == "evidence_not_an_image"
 
 
@@ -120,14 +160,23 @@ def test_staff_see_escalations_with_offers_and_messages_and_decide(buyer, seller
     opened = timezone.now() - timedelta(days=4)
     from souk.disputes.services import dispute_escalate, dispute_open, dispute_reject
 
-    dispute = dispute_open(buyer=buyer, order_id=order.pk, reason="damaged", kind="refund_only",
-                           description="Broken.", now=opened)
+    dispute = dispute_open(
+        buyer=buyer,
+        order_id=order.pk,
+        reason="damaged",
+        kind="refund_only",
+        description="Broken.",
+        now=opened,
+    )
     dispute_reject(seller=seller, dispute_id=dispute.pk, note="It was fine.", now=opened + timedelta(hours=1))
     dispute_escalate(user=buyer, party="buyer", dispute_id=dispute.pk)
     queue = Api(staff).get("/staff/disputes").json()
     assert [d["id"] for d in queue] == [dispute.pk]
     assert queue[0]["seller_offer"]["kind"] == "" and queue[0]["messages"]
-    decided = Api(staff).post(f"/staff/disputes/{dispute.pk}/decide",
-                              {"outcome": "partial_refund", "amount": "10.00", "note": "Half."}, key="d-1")
+    decided = Api(staff).post(
+        f"/staff/disputes/{dispute.pk}/decide",
+        {"outcome": "partial_refund", "amount": "10.00", "note": "Half."},
+        key="d-1",
+    )
     assert decided.status_code == 200 and decided.json()["decision"]["decided_by"] == "staff"
     assert Refund.objects.get(order=order).amount_minor == 1000
