@@ -176,3 +176,11 @@ def conversations_for_user(*, user, cursor: str | None = None, limit: int = 20) 
             last_message_kind=message.kind if message else "",
         ))
     return ConversationPage(items, str(members[-1].last_message_id) if more and members else None)
+
+
+def order_messages_for_review(*, order_id: int, limit: int = 100) -> list[Message]:
+    """The order's buyer–seller messages, newest `limit` oldest first, for Souk staff reviewing a
+    dispute (souk/disputes/selectors.py). No participant check: callers are staff-only paths."""
+    rows = list(Message.objects.filter(conversation__order_id=order_id).select_related("sender")
+                .order_by("-id")[:limit])
+    return rows[::-1]

@@ -72,6 +72,10 @@ class Order(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     escrow_settled_at = models.DateTimeField(
         null=True, blank=True, help_text="when a completed order's escrow was released (or found empty)")
+    frozen_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="set while a dispute is open: escrow release and the buyer-protection clock wait "
+                  "(orders.services.order_freeze / order_unfreeze)")
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)
 
