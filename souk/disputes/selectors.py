@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from souk.disputes.conf import setting
@@ -21,6 +21,8 @@ __all__ = [
     "disputes_for_buyer",
     "disputes_for_store",
     "escalated_disputes",
+    "evidence_for",
+    "latest_dispute_for_order",
     "next_actions",
     "open_dispute_for_order",
 ]
@@ -118,3 +120,19 @@ def escalated_disputes(*, staff, limit: int = 50) -> list[DisputeView]:
 
 def open_dispute_for_order(*, order_id: int) -> Dispute | None:
     return Dispute.objects.filter(order_id=order_id).exclude(state=State.CLOSED).first()
+
+
+def latest_dispute_for_order(*, order_id: int) -> Dispute | None:
+    """The order's open dispute, else its last closed one (the order page links either)."""
+    return Dispute.objects.filter(order_id=order_id).order_by("-opened_at", "-id").first()
+
+
+def evidence_for(*, user, evidence_id: int) -> Evidence:
+    """A photo, for the dispute's buyer, its store's owner or staff only (NotFound for anyone else)."""
+    qs = Evidence.objects.filter(pk=evidence_id)
+    if not getattr(user, "is_staff", False):
+        qs = qs.filter(Q(dispute__buyer=user) | Q(dispute__store__owner=user))
+    evidence = qs.first()
+    if evidence is None:
+        raise not_found()
+    return evidence
