@@ -13,7 +13,7 @@ from souk.disputes.conf import setting
 from souk.disputes.models import Dispute, Evidence, Offer, State
 from souk.disputes.policy import Act, Party, decide
 from souk.disputes.services.core import facts, not_found, visibility
-from souk.messaging.selectors import order_messages_for_review
+from souk.messaging.selectors import order_messages_for_review, orders_messages_for_review
 
 __all__ = [
     "DisputeView",
@@ -75,7 +75,7 @@ class DisputeView:
     messages: list = field(default_factory=list)
 
 
-def _view(dispute: Dispute, party: Party | str, *, messages: bool = False) -> DisputeView:
+def _view(dispute: Dispute, party: Party | str, *, messages: list | None = None) -> DisputeView:
     offers = list(dispute.offers.all())
     latest: dict[str, Offer | None] = {"buyer": None, "seller": None}
     for offer in offers:
@@ -86,7 +86,7 @@ def _view(dispute: Dispute, party: Party | str, *, messages: bool = False) -> Di
         list(dispute.evidence.all()),
         latest,
         next_actions(dispute, party),
-        order_messages_for_review(order_id=dispute.order_id) if messages else [],
+        messages or [],
     )
 
 
@@ -95,7 +95,10 @@ def dispute_view(*, user, party: Party | str, dispute_id: int) -> DisputeView:
     dispute = _with_parts(Dispute.objects.filter(pk=dispute_id, **visibility(user, party))).first()
     if dispute is None:
         raise not_found()
-    return _view(dispute, party, messages=Party(party) is Party.STAFF)
+    staff = Party(party) is Party.STAFF
+    return _view(
+        dispute, party, messages=order_messages_for_review(order_id=dispute.order_id) if staff else None
+    )
 
 
 def disputes_for_buyer(*, buyer, limit: int = 50) -> list[DisputeView]:
@@ -114,8 +117,11 @@ def escalated_disputes(*, staff, limit: int = 50) -> list[DisputeView]:
     """Staff's queue: escalated disputes, oldest escalation first, with both sides' offers, the
     evidence and the order's messages."""
     visibility(staff, Party.STAFF)
-    qs = _with_parts(Dispute.objects.filter(state=State.ESCALATED)).order_by("escalated_at", "id")[:limit]
-    return [_view(d, Party.STAFF, messages=True) for d in qs]
+    disputes = list(
+        _with_parts(Dispute.objects.filter(state=State.ESCALATED)).order_by("escalated_at", "id")[:limit]
+    )
+    threads = orders_messages_for_review(order_ids=[d.order_id for d in disputes])  # one query for all
+    return [_view(d, Party.STAFF, messages=threads[d.order_id]) for d in disputes]
 
 
 def open_dispute_for_order(*, order_id: int) -> Dispute | None:
