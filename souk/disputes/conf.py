@@ -15,7 +15,7 @@ defaults (souk.core.conf). docs/disputes.md explains each deadline.
 | DISPUTE_REMIND_HOURS | 24 | the party who owes an action is reminded this long before the deadline |
 | DISPUTE_SWEEP_SECONDS | 30 | how often `souk worker` runs the dispute sweeps |
 | DISPUTE_TIMER_BATCH | 100 | due disputes one sweep call finishes |
-| DISPUTE_EVIDENCE_MAX_BYTES | 5242880 | the largest photo accepted (5 MiB) |
+| DISPUTE_EVIDENCE_MAX_BYTES | 2097152 | the largest photo accepted (2 MiB: under the API's 2.5 MiB request limit, DATA_UPLOAD_MAX_MEMORY_SIZE) |
 | DISPUTE_EVIDENCE_MAX_FILES | 20 | photos one dispute may hold |
 """
 
@@ -39,7 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "DISPUTE_REMIND_HOURS": 24,
     "DISPUTE_SWEEP_SECONDS": 30,
     "DISPUTE_TIMER_BATCH": 100,
-    "DISPUTE_EVIDENCE_MAX_BYTES": 5 * 1024 * 1024,
+    "DISPUTE_EVIDENCE_MAX_BYTES": 2 * 1024 * 1024,
     "DISPUTE_EVIDENCE_MAX_FILES": 20,
 }
 

@@ -28,6 +28,7 @@ class ErrorCode(ErrorCodeEnum):
         409,
         "The parcel may still be on its way; not received can be reported later.",
     )
+    BUYER_PROTECTION_ENDED = "buyer_protection_ended", 409, "Buyer protection for the order has ended."
     DISPUTE_WINDOW_CLOSED = (
         "dispute_window_closed",
         409,

@@ -118,6 +118,16 @@ def may_open(
             "The payment for this order was already released to the seller, so it can no longer be disputed.",
             "Contact the seller through the order's messages.",
         )
+    if (
+        order.status == "awaiting_delivery"
+        and order.protection_ends_at is not None
+        and now >= order.protection_ends_at
+    ):
+        return _no(
+            "buyer_protection_ended",
+            f"Buyer protection for this order ended on {_date(order.protection_ends_at)}.",
+            "Contact the seller through the order's messages.",
+        )
     if reason == "not_received":
         if order.status == "completed":
             return _no(

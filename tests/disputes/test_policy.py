@@ -44,6 +44,8 @@ def order(**kw):
         ),
         (order(held_minor=0), "wrong_item", "escrow_already_released"),
         (order(open_dispute=True), "damaged", "dispute_already_open"),
+        (order(protection_ends_at=NOW), "not_received", "buyer_protection_ended"),
+        (order(protection_ends_at=NOW - timedelta(hours=1)), "damaged", "buyer_protection_ended"),
         (order(status="awaiting_shipment", shipped_at=None), "damaged", "order_not_shipped"),
         (order(status="cancelled"), "damaged", "order_cancelled"),
     ],

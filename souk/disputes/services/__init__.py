@@ -15,7 +15,7 @@ from souk.disputes.services.steps import (
     dispute_return_tracking,
     dispute_withdraw,
     latest_offers,
-    opening_verdict,
+    opening_options,
 )
 from souk.disputes.services.timers import disputes_due, disputes_to_remind
 
@@ -36,5 +36,5 @@ __all__ = [
     "disputes_due",
     "disputes_to_remind",
     "latest_offers",
-    "opening_verdict",
+    "opening_options",
 ]

@@ -4,8 +4,12 @@ payments' refund path; the rest of the escrow released to the seller by payments
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
+
+from django.db import transaction
 
 from souk.catalog.services import store_return_address
 from souk.core.errors import Conflict, Forbidden, NotFound
@@ -334,6 +338,21 @@ def close(
         data={"outcome": outcome, "amount_minor": amount_minor, "refund_id": refund.pk if refund else None},
     )
     return dispute
+
+
+@contextmanager
+def step(
+    *, dispute_id: int, user, party: Party | str, act: Act, now: datetime
+) -> Iterator[tuple[Order, Dispute, list]]:
+    """One dispute step's transaction: the order and the dispute locked (`lock`), the policy checked
+    for `act` under the lock (`check`), and the task rows the step collects in `tasks` written
+    before it commits (`finish`)."""
+    with transaction.atomic():
+        order, dispute = lock(dispute_id=dispute_id, user=user, party=party)
+        check(dispute, party, act, now)
+        tasks: list = []
+        yield order, dispute, tasks
+        finish(tasks)
 
 
 def finish(tasks: list) -> None:

@@ -8,7 +8,6 @@ from datetime import datetime
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
 from django.utils import timezone
 
 from souk.core.errors import ValidationFailed
@@ -16,7 +15,7 @@ from souk.disputes import notify
 from souk.disputes.conf import setting
 from souk.disputes.models import Evidence
 from souk.disputes.policy import Act
-from souk.disputes.services.core import check, finish, lock, other, record, save, set_due
+from souk.disputes.services.core import other, record, save, set_due, step
 
 __all__ = ["dispute_add_evidence", "evidence_check", "image_type"]
 
@@ -65,9 +64,11 @@ def dispute_add_evidence(
     note = (note or "").strip()
     if len(note) > 500:
         raise ValidationFailed("The note is too long: at most 500 characters.", code="too_long", field="note")
-    with transaction.atomic():
-        order, dispute = lock(dispute_id=dispute_id, user=user, party=party)
-        check(dispute, party, Act.ADD_EVIDENCE, now)
+    with step(dispute_id=dispute_id, user=user, party=party, act=Act.ADD_EVIDENCE, now=now) as (
+        order,
+        dispute,
+        tasks,
+    ):
         if dispute.evidence.count() >= int(setting("DISPUTE_EVIDENCE_MAX_FILES")):
             raise ValidationFailed(
                 "This dispute already holds as many photos as allowed.",
@@ -102,7 +103,6 @@ def dispute_add_evidence(
             message=f"The {party} added a photo.",
             data={"action": "added", "party": party, "evidence_id": evidence.pk, "answers_request": answered},
         )
-        tasks: list = []
         notify.tell_parties(
             order=order,
             dispute=dispute,
@@ -115,5 +115,4 @@ def dispute_add_evidence(
             body=f"The {party} added a photo to the dispute on order {order.number}.",
             data={"evidence_id": evidence.pk},
         )
-        finish(tasks)
     return evidence

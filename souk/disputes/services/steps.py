@@ -18,11 +18,9 @@ from souk.disputes.services.core import (
     DisputeRefused,
     add_offer,
     agree,
-    check,
     close,
     escalate_locked,
     finish,
-    lock,
     money_text,
     negotiate_days_from,
     other,
@@ -31,6 +29,7 @@ from souk.disputes.services.core import (
     respond_by_from,
     save,
     set_due,
+    step,
     transit_days,
 )
 from souk.ledger.selectors import order_held_minor
@@ -112,6 +111,22 @@ def opening_verdict(order: Order, reason: str, now: datetime, *, held: int | Non
         not_received_after_days=setting("DISPUTE_NOT_RECEIVED_AFTER_DAYS"),
         item_window_days=setting("DISPUTE_ITEM_WINDOW_DAYS"),
     )
+
+
+def opening_options(order: Order, now: datetime | None = None) -> tuple[OrderFacts, dict[str, dict]]:
+    """For a page or the API: the order's facts, and per reason whether a dispute may be opened now."""
+    now = now or timezone.now()
+    order_facts_now = order_facts(order)
+    return order_facts_now, {
+        r: may_open(
+            order_facts_now,
+            r,
+            now,
+            not_received_after_days=setting("DISPUTE_NOT_RECEIVED_AFTER_DAYS"),
+            item_window_days=setting("DISPUTE_ITEM_WINDOW_DAYS"),
+        ).as_dict()
+        for r in Reason.values
+    }
 
 
 def dispute_open(
@@ -236,9 +251,11 @@ def dispute_counter(
     _kind(errors, kind)
     note = _text(errors, note, "note", NOTE_MAX, required=False)
     errors.raise_if_any()
-    with transaction.atomic():
-        order, dispute = lock(dispute_id=dispute_id, user=user, party=party)
-        check(dispute, party, Act.COUNTER, now)
+    with step(dispute_id=dispute_id, user=user, party=party, act=Act.COUNTER, now=now) as (
+        order,
+        dispute,
+        tasks,
+    ):
         _amount(errors, amount_minor, order_held_minor(order.pk, order.currency), order.currency)
         errors.raise_if_any()
         add_offer(dispute, party=party, kind=kind, amount_minor=amount_minor, note=note, now=now)
@@ -258,7 +275,6 @@ def dispute_counter(
             message=f"{_party_word(party)} offered {offer}.",
             data={"action": "counter", "party": party, "kind": kind, "amount_minor": amount_minor},
         )
-        tasks: list = []
         notify.tell_parties(
             order=order,
             dispute=dispute,
@@ -274,18 +290,18 @@ def dispute_counter(
             ),
             data={"kind": kind, "amount_minor": amount_minor},
         )
-        finish(tasks)
     return dispute
 
 
 def dispute_accept(*, user, party: str, dispute_id: int, now: datetime | None = None) -> Dispute:
     """A party accepts the other side's current offer: a refund now, or a return first."""
     now = now or timezone.now()
-    with transaction.atomic():
-        order, dispute = lock(dispute_id=dispute_id, user=user, party=party)
-        check(dispute, party, Act.ACCEPT, now)
+    with step(dispute_id=dispute_id, user=user, party=party, act=Act.ACCEPT, now=now) as (
+        order,
+        dispute,
+        tasks,
+    ):
         offer = dispute.offers.order_by("-id").first()
-        tasks: list = []
         decided_by = DecidedBy.SELLER_ACCEPTED if party == "seller" else DecidedBy.BUYER_ACCEPTED
         record(
             order,
@@ -308,7 +324,6 @@ def dispute_accept(*, user, party: str, dispute_id: int, now: datetime | None = 
             now=now,
             tasks=tasks,
         )
-        finish(tasks)
     return dispute
 
 
@@ -318,9 +333,11 @@ def dispute_reject(*, seller, dispute_id: int, note: str, now: datetime | None =
     errors = ErrorCollector()
     note = _text(errors, note, "note", NOTE_MAX, required=True)
     errors.raise_if_any()
-    with transaction.atomic():
-        order, dispute = lock(dispute_id=dispute_id, user=seller, party="seller")
-        check(dispute, "seller", Act.REJECT, now)
+    with step(dispute_id=dispute_id, user=seller, party="seller", act=Act.REJECT, now=now) as (
+        order,
+        dispute,
+        tasks,
+    ):
         add_offer(dispute, party="seller", kind="", amount_minor=0, note=note, now=now)
         dispute.state = State.NEGOTIATING
         set_due(dispute, dispute.negotiate_until, "buyer")
@@ -335,7 +352,6 @@ def dispute_reject(*, seller, dispute_id: int, note: str, now: datetime | None =
             message="The seller rejected the request.",
             data={"action": "reject", "party": "seller", "note": note},
         )
-        tasks: list = []
         notify.tell_parties(
             order=order,
             dispute=dispute,
@@ -349,7 +365,6 @@ def dispute_reject(*, seller, dispute_id: int, note: str, now: datetime | None =
                 "You can make another offer, or ask Souk to decide."
             ),
         )
-        finish(tasks)
     return dispute
 
 
@@ -361,26 +376,26 @@ def dispute_escalate(
     errors = ErrorCollector()
     note = _text(errors, note, "note", NOTE_MAX, required=False)
     errors.raise_if_any()
-    with transaction.atomic():
-        order, dispute = lock(dispute_id=dispute_id, user=user, party=party)
-        check(dispute, party, Act.ESCALATE, now)
-        tasks: list = []
+    with step(dispute_id=dispute_id, user=user, party=party, act=Act.ESCALATE, now=now) as (
+        order,
+        dispute,
+        tasks,
+    ):
         escalate_locked(order, dispute, by=party, actor=user, now=now, tasks=tasks, note=note)
-        finish(tasks)
     return dispute
 
 
 def dispute_withdraw(*, buyer, dispute_id: int, now: datetime | None = None) -> Dispute:
     """The buyer gives up: no refund; escrow and buyer protection resume."""
     now = now or timezone.now()
-    with transaction.atomic():
-        order, dispute = lock(dispute_id=dispute_id, user=buyer, party="buyer")
-        check(dispute, "buyer", Act.WITHDRAW, now)
-        tasks: list = []
+    with step(dispute_id=dispute_id, user=buyer, party="buyer", act=Act.WITHDRAW, now=now) as (
+        order,
+        dispute,
+        tasks,
+    ):
         close(
             order, dispute, outcome=Outcome.WITHDRAWN, actor_role="buyer", decider=buyer, now=now, tasks=tasks
         )
-        finish(tasks)
     return dispute
 
 
@@ -394,9 +409,11 @@ def dispute_return_tracking(
     errors = ErrorCollector()
     carrier, tracking_number = clean_tracking(errors, carrier, tracking_number)
     errors.raise_if_any()
-    with transaction.atomic():
-        order, dispute = lock(dispute_id=dispute_id, user=buyer, party="buyer")
-        check(dispute, "buyer", Act.RETURN_TRACKING, now)
+    with step(dispute_id=dispute_id, user=buyer, party="buyer", act=Act.RETURN_TRACKING, now=now) as (
+        order,
+        dispute,
+        tasks,
+    ):
         dispute.state = State.RETURN_SHIPPED
         dispute.return_carrier, dispute.return_tracking, dispute.return_shipped_at = (
             carrier,
@@ -415,7 +432,6 @@ def dispute_return_tracking(
             message=f"Return sent with {carrier}, tracking {tracking_number}.",
             data={"action": "shipped", "carrier": carrier, "tracking_number": tracking_number},
         )
-        tasks: list = []
         notify.tell_parties(
             order=order,
             dispute=dispute,
@@ -431,16 +447,17 @@ def dispute_return_tracking(
             ),
             data={"carrier": carrier, "tracking_number": tracking_number},
         )
-        finish(tasks)
     return dispute
 
 
 def dispute_return_arrived(*, user, party: str, dispute_id: int, now: datetime | None = None) -> Dispute:
     """The carrier (or either party) reports the return delivered: the seller's receipt clock runs from now."""
     now = now or timezone.now()
-    with transaction.atomic():
-        order, dispute = lock(dispute_id=dispute_id, user=user, party=party)
-        check(dispute, party, Act.RETURN_ARRIVED, now)
+    with step(dispute_id=dispute_id, user=user, party=party, act=Act.RETURN_ARRIVED, now=now) as (
+        order,
+        dispute,
+        tasks,
+    ):
         dispute.return_arrived_at = now
         set_due(
             dispute, min(dispute.due_at, receive_by(now)) if dispute.due_at else receive_by(now), "seller"
@@ -456,7 +473,6 @@ def dispute_return_arrived(*, user, party: str, dispute_id: int, now: datetime |
             message="The return parcel was delivered to the seller.",
             data={"action": "arrived", "by": party},
         )
-        tasks: list = []
         notify.tell_parties(
             order=order,
             dispute=dispute,
@@ -471,16 +487,17 @@ def dispute_return_arrived(*, user, party: str, dispute_id: int, now: datetime |
                 "otherwise the refund is made automatically."
             ),
         )
-        finish(tasks)
     return dispute
 
 
 def dispute_confirm_return(*, seller, dispute_id: int, now: datetime | None = None) -> Dispute:
     """The seller received the return: the agreed refund is made and the dispute closes."""
     now = now or timezone.now()
-    with transaction.atomic():
-        order, dispute = lock(dispute_id=dispute_id, user=seller, party="seller")
-        check(dispute, "seller", Act.CONFIRM_RETURN, now)
+    with step(dispute_id=dispute_id, user=seller, party="seller", act=Act.CONFIRM_RETURN, now=now) as (
+        order,
+        dispute,
+        tasks,
+    ):
         record(
             order,
             dispute,
@@ -491,7 +508,6 @@ def dispute_confirm_return(*, seller, dispute_id: int, now: datetime | None = No
             message="The seller confirmed receiving the return.",
             data={"action": "received"},
         )
-        tasks: list = []
         close(
             order,
             dispute,
@@ -504,7 +520,6 @@ def dispute_confirm_return(*, seller, dispute_id: int, now: datetime | None = No
             now=now,
             tasks=tasks,
         )
-        finish(tasks)
     return dispute
 
 
@@ -530,14 +545,15 @@ def dispute_decide(
         errors.add("amount", "required", "Give the amount of the partial refund.")
     note = _text(errors, note, "note", NOTE_MAX, required=True)
     errors.raise_if_any()
-    with transaction.atomic():
-        order, dispute = lock(dispute_id=dispute_id, user=staff, party="staff")
-        check(dispute, "staff", Act.DECIDE, now)
+    with step(dispute_id=dispute_id, user=staff, party="staff", act=Act.DECIDE, now=now) as (
+        order,
+        dispute,
+        tasks,
+    ):
         held = order_held_minor(order.pk, order.currency)
         if outcome in ("partial_refund", "return_and_refund") and amount_minor is not None:
             _amount(errors, amount_minor, held, order.currency)
             errors.raise_if_any()
-        tasks: list = []
         dispute.evidence_from, dispute.evidence_note = "", ""
         if outcome == "reject":
             close(
@@ -566,7 +582,6 @@ def dispute_decide(
                 tasks=tasks,
                 note=note,
             )
-        finish(tasks)
     return dispute
 
 
@@ -581,9 +596,11 @@ def dispute_request_evidence(
         errors.add("party", "invalid_kind", "party is buyer or seller.")
     note = _text(errors, note, "note", 500, required=True)
     errors.raise_if_any()
-    with transaction.atomic():
-        order, dispute = lock(dispute_id=dispute_id, user=staff, party="staff")
-        check(dispute, "staff", Act.REQUEST_EVIDENCE, now)
+    with step(dispute_id=dispute_id, user=staff, party="staff", act=Act.REQUEST_EVIDENCE, now=now) as (
+        order,
+        dispute,
+        tasks,
+    ):
         dispute.evidence_from, dispute.evidence_note = party, note
         set_due(dispute, now + days("DISPUTE_EVIDENCE_DAYS"), party)
         save(dispute, now)
@@ -597,7 +614,6 @@ def dispute_request_evidence(
             message=f"Souk asked the {party} for more evidence.",
             data={"action": "requested", "party": party, "note": note},
         )
-        tasks: list = []
         notify.tell_parties(
             order=order,
             dispute=dispute,
@@ -611,7 +627,6 @@ def dispute_request_evidence(
                 f"Upload it by {dispute.due_at:%d %b %Y, %H:%M} UTC."
             ),
         )
-        finish(tasks)
     return dispute
 
 
