@@ -10,17 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from souk.core.errors import ErrorCollector, ValidationFailed
 from souk.core.money import minor_to_decimal_str, money_to_minor, parse_money
 from souk.disputes.conf import setting as dispute_setting
 from souk.disputes.models import Kind, Reason, State
-from souk.disputes.policy import may_open
 from souk.disputes.selectors import latest_dispute_for_order
 from souk.disputes.services.evidence import evidence_check
-from souk.disputes.services.steps import STAFF_OUTCOMES, order_facts
+from souk.disputes.services.steps import STAFF_OUTCOMES, opening_options
 from souk.orders.models import Order
 from souk.orders.status import Status
 
@@ -39,15 +37,8 @@ PARTY_WORDS = {"buyer": _("the buyer"), "seller": _("the seller")}
 def opening_choices(order: Order) -> tuple[int, list[dict[str, Any]]]:
     """What the order still holds, and for each reason whether the buyer may open a dispute with it
     now and, if not, the policy's why-not (two queries: the escrow and any open dispute)."""
-    facts = order_facts(order)
-    now = timezone.now()
-    after = dispute_setting("DISPUTE_NOT_RECEIVED_AFTER_DAYS")
-    window = dispute_setting("DISPUTE_ITEM_WINDOW_DAYS")
-    choices = []
-    for reason in Reason:
-        verdict = may_open(facts, reason.value, now, not_received_after_days=after, item_window_days=window)
-        choices.append({"code": reason.value, "label": reason.label, "verdict": verdict})
-    return facts.held_minor, choices
+    facts, verdicts = opening_options(order)
+    return facts.held_minor, [{"code": r.value, "label": r.label, "verdict": verdicts[r.value]} for r in Reason]
 
 
 def order_dispute_panel(order: Order) -> dict[str, Any]:
@@ -59,8 +50,8 @@ def order_dispute_panel(order: Order) -> dict[str, Any]:
     if dispute is not None and dispute.is_open:
         return {"dispute_panel": {"dispute": dispute}}
     held, choices = opening_choices(order)
-    allowed = [c for c in choices if c["verdict"].allowed]
-    refused = [c["verdict"] for c in choices if not c["verdict"].allowed]
+    allowed = [c for c in choices if c["verdict"]["allowed"]]
+    refused = [c["verdict"] for c in choices if not c["verdict"]["allowed"]]
     # The refusal that holds for every reason (e.g. the escrow was released) comes first.
     return {"dispute_panel": {"dispute": dispute, "can_open": bool(allowed), "held_minor": held,
                               "refusal": refused[0] if refused and not allowed else None,

@@ -70,9 +70,9 @@ def dispute_open(request: HttpRequest, number: str) -> HttpResponse:
                              % {"when": f"{dispute.due_at:%-d %b %Y, %H:%M} UTC"})
             return redirect("disputes:buyer_dispute", dispute_id=dispute.pk)
     held, choices = dispute_page.opening_choices(order)
-    if request.method == "GET" and not any(c["verdict"].allowed for c in choices):
-        refusal = next(c["verdict"] for c in choices if not c["verdict"].allowed)
-        messages.error(request, f"{refusal.why_not} {refusal.next_step}")
+    if request.method == "GET" and not any(c["verdict"]["allowed"] for c in choices):
+        refusal = next(c["verdict"] for c in choices if not c["verdict"]["allowed"])
+        messages.error(request, f"{refusal['why_not']} {refusal['next_step']}")
         return redirect("orders:order_detail", number=order.number)
     return render(request, "disputes/open.html", {
         "order": order, "lines": order.lines.all(), "held_minor": held, "reasons": choices,
