@@ -125,10 +125,7 @@ def _offer(request, party: str, dispute_id: int, currency: str) -> str:
     return _("Your offer was sent.")
 
 
-def _evidence(request, party: str, dispute_id: int, *, required: bool = True) -> int:
-    photos = dispute_page.read_photos(request.FILES.getlist("evidence"))
-    if required and not photos:
-        raise ValidationFailed(_("Choose at least one photo."), code="required", field="evidence")
+def _add_photos(request, party: str, dispute_id: int, photos: list[bytes]) -> int:
     for content in photos:
         disputes.dispute_add_evidence(user=request.user, party=party, dispute_id=dispute_id, content=content,
                                       note=request.POST.get("evidence_note", ""))
@@ -136,8 +133,10 @@ def _evidence(request, party: str, dispute_id: int, *, required: bool = True) ->
 
 
 def _act(request, party: str, dispute_id: int, act: str, currency: str) -> str:
-    """One step of the dispute (the policy and the services decide); the flash message to show."""
+    """One step of the dispute (the policy and the services decide); the flash message to show. Every
+    photo of the form is checked before the step is taken."""
     user, post = request.user, request.POST
+    photos = dispute_page.read_photos(request.FILES.getlist("evidence"))
     if act == "accept":
         d = disputes.dispute_accept(user=user, party=party, dispute_id=dispute_id)
         return _("Offer accepted: the return comes first.") if d.state == "awaiting_return" \
@@ -145,12 +144,13 @@ def _act(request, party: str, dispute_id: int, act: str, currency: str) -> str:
     if act == "counter":
         return _offer(request, party, dispute_id, currency)
     if act == "escalate":
-        dispute_page.read_photos(request.FILES.getlist("evidence"))  # all checked before anything is written
         disputes.dispute_escalate(user=user, party=party, dispute_id=dispute_id, note=post.get("note", ""))
-        _evidence(request, party, dispute_id, required=False)
+        _add_photos(request, party, dispute_id, photos)
         return _("Souk will review the dispute and decide.")
     if act == "evidence":
-        n = _evidence(request, party, dispute_id)
+        if not photos:
+            raise ValidationFailed(_("Choose at least one photo."), code="required", field="evidence")
+        n = _add_photos(request, party, dispute_id, photos)
         return _("Photo added.") if n == 1 else _("%(n)s photos added.") % {"n": n}
     if party == "buyer" and act == "withdraw":
         disputes.dispute_withdraw(buyer=user, dispute_id=dispute_id)
@@ -160,9 +160,8 @@ def _act(request, party: str, dispute_id: int, act: str, currency: str) -> str:
                                          tracking_number=post.get("tracking_number", ""))
         return _("Thanks: the seller has been told the return is on its way.")
     if party == "seller" and act == "reject":
-        dispute_page.read_photos(request.FILES.getlist("evidence"))
         disputes.dispute_reject(seller=user, dispute_id=dispute_id, note=post.get("note", ""))
-        _evidence(request, party, dispute_id, required=False)
+        _add_photos(request, party, dispute_id, photos)
         return _("Request rejected: the buyer has been told why.")
     if party == "seller" and act == "confirm_return":
         disputes.dispute_confirm_return(seller=user, dispute_id=dispute_id)
@@ -236,6 +235,7 @@ def _render_staff(request: HttpRequest, *, errors=None, form=None, status: int =
     return render(request, "disputes/staff.html", {
         "views": escalated_disputes(staff=request.user), "errors": errors or {}, "form": form or {},
         "outcomes": list(dispute_page.STAFF_OUTCOME_LABELS.items()),
+        "evidence_days": dispute_page.dispute_setting("DISPUTE_EVIDENCE_DAYS"),
     }, status=status)
 
 

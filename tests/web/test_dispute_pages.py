@@ -377,3 +377,15 @@ def test_every_dispute_form_carries_the_csrf_token_and_a_post_without_it_is_refu
     assert strict.post(reverse("disputes:seller_act", args=[dispute.pk, "accept"])).status_code == 403
     dispute.refresh_from_db()
     assert dispute.state == "open"
+
+
+def test_the_seller_rejects_with_reasons_and_a_photo_and_the_buyer_reads_both(world, as_buyer, as_seller):
+    order = world.order(shipped=True)
+    dispute = open_damaged(world, order)
+    res = as_seller.post(reverse("disputes:seller_act", args=[dispute.pk, "reject"]),
+                         {"note": "It left here intact.", "evidence": [photo("packed.png")]})
+    assert res.status_code == 302
+    dispute.refresh_from_db()
+    assert dispute.state == "negotiating" and Evidence.objects.get(dispute=dispute).party == "seller"
+    page = html(as_buyer.get(reverse("disputes:buyer_dispute", args=[dispute.pk])))
+    assert "Rejected the request" in page and "It left here intact." in page and "Photo from the seller" in page
