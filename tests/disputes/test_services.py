@@ -370,3 +370,30 @@ def test_evidence_must_be_an_image_of_a_bounded_size(buyer, shipped_order, setti
     settings.SOUK = {**settings.SOUK, "DISPUTE_EVIDENCE_MAX_BYTES": 1024}
     evidence = dispute_add_evidence(user=buyer, party="buyer", dispute_id=dispute.pk, content=PNG)
     assert evidence.content_type == "image/png" and default_storage.open(evidence.file).read() == PNG
+
+
+def test_the_party_who_owes_the_action_is_reminded_once_a_day_before_each_deadline(buyer, seller, shipped_order):
+    from souk.disputes.services import disputes_to_remind
+
+    dispute = open_damaged(buyer, shipped_order())
+    assert disputes_to_remind(now=dispute.due_at - timedelta(hours=25)) == 0
+    assert disputes_to_remind(now=dispute.due_at - timedelta(hours=23)) == 1
+    assert disputes_to_remind(now=dispute.due_at - timedelta(hours=22)) == 0  # once
+    [note] = Notification.objects.filter(kind="dispute_reminder")
+    assert note.recipient == seller and "answer the buyer" in note.body
+    dispute_reject(seller=seller, dispute_id=dispute.pk, note="It was fine.")
+    dispute.refresh_from_db()
+    assert disputes_to_remind(now=dispute.due_at - timedelta(hours=23)) == 1  # the new deadline: the buyer's
+    assert Notification.objects.filter(kind="dispute_reminder", recipient=buyer).count() == 1
+
+
+def test_every_step_tells_the_other_party_and_posts_in_the_orders_conversation(buyer, seller, shipped_order):
+    from souk.messaging.models import Message
+
+    order = shipped_order()
+    dispute = open_damaged(buyer, order)
+    dispute_counter(user=seller, party="seller", dispute_id=dispute.pk, kind="refund_only", amount_minor=700)
+    assert list(Notification.objects.filter(kind__startswith="dispute").order_by("id").values_list("kind", "recipient")) == [
+        ("dispute_opened", seller.pk), ("dispute_offer", buyer.pk)]
+    bodies = list(Message.objects.filter(conversation__order=order, kind="system").order_by("id").values_list("body", flat=True))
+    assert len(bodies) == 2 and "opened a dispute" in bodies[0] and "$7.00" in bodies[1]

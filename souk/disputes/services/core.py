@@ -281,7 +281,6 @@ def close(
     dispute.state, dispute.outcome, dispute.closed_at = State.CLOSED, outcome, now
     set_due(dispute, None, "")
     save(dispute, now)
-    order_unfreeze(order=order, now=now)
     if against and order.status == Status.AWAITING_DELIVERY:
         transition(
             order=order,
@@ -292,6 +291,9 @@ def close(
             message="Completed: the dispute was settled with a refund.",
             data={"why": "dispute_settled", "dispute_id": dispute.pk},
         )
+    # Settled with a refund: the order completes first, so no protection clock is moved needlessly;
+    # otherwise buyer protection gets back the time it had left.
+    order_unfreeze(order=order, now=now)
     if order.status == Status.COMPLETED:
         # The rest goes to the seller less commission; payments waits for the refund to settle first.
         from souk.payments.tasks import release_escrow_after_commit
