@@ -124,6 +124,14 @@ def silence_text(dispute) -> str:
     return str(SILENCE.get(dispute.state, "")) if dispute.due_at else ""
 
 
+def agreed_by(dispute) -> str:
+    """How the two sides came to agree (seller_accepted, buyer_accepted, silence, staff), or ""."""
+    if dispute.agreed_by:
+        return dispute.agreed_by
+    decision = getattr(dispute, "decision", None) if dispute.state == State.CLOSED else None
+    return decision.decided_by if decision else ""
+
+
 def due_text(dispute, viewer: str) -> str:
     """Who owes the current deadline's action, from the viewer's side."""
     if not dispute.due_at or not dispute.due_party:
@@ -133,5 +141,5 @@ def due_text(dispute, viewer: str) -> str:
     return str(_("Waiting for %(party)s until") % {"party": PARTY_WORDS.get(dispute.due_party, dispute.due_party)})
 
 
-__all__ = ["DISPUTABLE", "KINDS", "STAFF_OUTCOMES", "STAFF_OUTCOME_LABELS", "State", "amount_text", "chosen_lines",
+__all__ = ["DISPUTABLE", "KINDS", "STAFF_OUTCOMES", "STAFF_OUTCOME_LABELS", "State", "agreed_by", "amount_text", "chosen_lines",
            "due_text", "opening_choices", "silence_text", "order_dispute_panel", "parse_amount", "read_photos"]

@@ -100,6 +100,7 @@ def _render_dispute(request: HttpRequest, party: str, dispute_id: int, *, errors
         "held_minor": order_held_minor(order.pk, order.currency) if d.is_open else 0,
         "dispute_lines": [(titles.get(i["line_id"], "?"), i["quantity"]) for i in d.lines],
         "act_url": "disputes:buyer_act" if party == "buyer" else "disputes:seller_act",
+        "agreed_by": dispute_page.agreed_by(d),
     }
     ctx.update(order_page.conversation_panel(order, request.user, side=party))
     return render(request, "disputes/dispute.html", ctx, status=status)

@@ -228,6 +228,7 @@ def test_the_seller_accepts_the_buyers_request_and_the_refund_tracker_appears(wo
     assert dispute.state == "closed" and Refund.objects.get(order=order).amount_minor == 1000
     page = html(as_buyer.get(reverse("disputes:buyer_dispute", args=[dispute.pk])))
     assert 'id="refunds"' in page and 'id="dispute-outcome"' in page and "$10.00" in page
+    assert "Accepted the buyer's request" in page
 
 
 @pytest.mark.parametrize(
