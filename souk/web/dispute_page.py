@@ -58,6 +58,13 @@ def order_dispute_panel(order: Order) -> dict[str, Any]:
                               "not_received": next(c["verdict"] for c in choices if c["code"] == "not_received")}}
 
 
+def seller_dispute_panel(order: Order) -> dict[str, Any]:
+    """The seller's order page links the order's dispute (one query, only once the order shipped)."""
+    if order.status not in DISPUTABLE:
+        return {}
+    return {"seller_dispute": latest_dispute_for_order(order_id=order.pk)}
+
+
 def parse_amount(value: str, currency: str, *, field: str = "amount", required: bool = False) -> int | None:
     """A form's amount ("12.50") in minor units; None when left blank and not required."""
     value = (value or "").strip()
@@ -142,4 +149,4 @@ def due_text(dispute, viewer: str) -> str:
 
 
 __all__ = ["DISPUTABLE", "KINDS", "STAFF_OUTCOMES", "STAFF_OUTCOME_LABELS", "State", "agreed_by", "amount_text", "chosen_lines",
-           "due_text", "opening_choices", "silence_text", "order_dispute_panel", "parse_amount", "read_photos"]
+           "due_text", "opening_choices", "silence_text", "order_dispute_panel", "parse_amount", "read_photos", "seller_dispute_panel"]

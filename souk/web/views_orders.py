@@ -176,6 +176,7 @@ def _render_order(request, order, *, template, errors=None, form=None, status=20
     else:
         extra = order_page.seller_context(order, request.user)
         extra.update(compliance_page.seller_panels(order))
+        extra.update(dispute_page.seller_dispute_panel(order))
     return render(request, template, {
         "order": order, "lines": order.lines.all(), "events": order.events.all(),
         "delivery_earliest": earliest, "delivery_latest": latest, "errors": errors or {}, "form": form or {},

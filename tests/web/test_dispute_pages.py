@@ -390,3 +390,12 @@ def test_the_seller_rejects_with_reasons_and_a_photo_and_the_buyer_reads_both(wo
     assert dispute.state == "negotiating" and Evidence.objects.get(dispute=dispute).party == "seller"
     page = html(as_buyer.get(reverse("disputes:buyer_dispute", args=[dispute.pk])))
     assert "Rejected the request" in page and "It left here intact." in page and "Photo from the seller" in page
+
+
+def test_the_sellers_order_page_links_the_dispute(world, as_seller):
+    order = world.order(shipped=True)
+    url = reverse("orders:seller_order_detail", args=[order.number])
+    assert 'id="dispute"' not in html(as_seller.get(url))
+    dispute = open_damaged(world, order)
+    page = html(as_seller.get(url))
+    assert "Answer the dispute" in page and reverse("disputes:seller_dispute", args=[dispute.pk]) in page
