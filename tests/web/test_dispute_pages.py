@@ -399,3 +399,13 @@ def test_the_sellers_order_page_links_the_dispute(world, as_seller):
     dispute = open_damaged(world, order)
     page = html(as_seller.get(url))
     assert "Answer the dispute" in page and reverse("disputes:seller_dispute", args=[dispute.pk]) in page
+
+
+def test_opening_a_dispute_notification_goes_to_the_dispute_on_the_readers_side(world, as_seller):
+    from souk.notifications.models import Notification
+
+    order = world.order(shipped=True)
+    dispute = open_damaged(world, order)
+    note = Notification.objects.get(recipient=world.seller, kind="dispute_opened")
+    res = as_seller.post(reverse("web:notification_open", args=[note.pk]))
+    assert res["Location"] == reverse("disputes:seller_dispute", args=[dispute.pk])
