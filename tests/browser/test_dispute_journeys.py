@@ -266,3 +266,25 @@ def test_an_escalated_dispute_is_decided_by_staff_and_the_refund_lands(new_page,
     expect(buyer.locator("#dispute-outcome")).to_contain_text("Refunded: $12.00")
     expect(buyer.locator("#dispute-outcome")).to_contain_text("Souk decided")
     shot(buyer, "46-staff-decision-refund-landed")
+
+
+def test_without_javascript_on_a_phone_the_buyer_opens_and_withdraws_a_dispute(new_page, shot):
+    world = build_world()
+    order = world.order(shipped=True)
+    buyer = new_page(java_script_enabled=False, phone=True)
+    log_in(buyer, world.buyer.email, PASSWORD)
+    buyer.goto(f"/orders/{order.number}/")
+    buyer.get_by_role("link", name="Open a dispute", exact=True).click()
+    buyer.get_by_role("button", name="Open the dispute").click()  # nothing chosen: each field says so
+    expect(buyer.locator("#reason-error")).to_be_visible()
+    expect(buyer.locator("#description-error")).to_have_text("Tell us what happened.")
+    buyer.get_by_role("radio", name="The item is counterfeit").check()
+    buyer.get_by_role("radio", name="Refund only (keep the item)").check()
+    buyer.get_by_label("Describe the problem").fill("The logo is misspelt.")
+    buyer.get_by_role("button", name="Open the dispute").click()
+    expect(buyer.locator("#dispute-state")).to_have_text("Waiting for the seller's answer")
+    expect(buyer.locator("#cd-dispute-due")).to_be_visible()  # the deadline as a date, no script needed
+    shot(buyer, "47-phone-dispute-page-without-javascript")
+    buyer.get_by_role("button", name="Withdraw the dispute").click()
+    expect(buyer.locator("#flash")).to_contain_text("Dispute withdrawn")
+    expect(buyer.locator("#dispute-outcome")).to_contain_text("Withdrawn by the buyer")

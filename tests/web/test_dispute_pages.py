@@ -383,13 +383,17 @@ def test_every_dispute_form_carries_the_csrf_token_and_a_post_without_it_is_refu
 def test_the_seller_rejects_with_reasons_and_a_photo_and_the_buyer_reads_both(world, as_buyer, as_seller):
     order = world.order(shipped=True)
     dispute = open_damaged(world, order)
-    res = as_seller.post(reverse("disputes:seller_act", args=[dispute.pk, "reject"]),
-                         {"note": "It left here intact.", "evidence": [photo("packed.png")]})
+    res = as_seller.post(
+        reverse("disputes:seller_act", args=[dispute.pk, "reject"]),
+        {"note": "It left here intact.", "evidence": [photo("packed.png")]},
+    )
     assert res.status_code == 302
     dispute.refresh_from_db()
     assert dispute.state == "negotiating" and Evidence.objects.get(dispute=dispute).party == "seller"
     page = html(as_buyer.get(reverse("disputes:buyer_dispute", args=[dispute.pk])))
-    assert "Rejected the request" in page and "It left here intact." in page and "Photo from the seller" in page
+    assert (
+        "Rejected the request" in page and "It left here intact." in page and "Photo from the seller" in page
+    )
 
 
 def test_the_sellers_order_page_links_the_dispute(world, as_seller):
@@ -409,3 +413,26 @@ def test_opening_a_dispute_notification_goes_to_the_dispute_on_the_readers_side(
     note = Notification.objects.get(recipient=world.seller, kind="dispute_opened")
     res = as_seller.post(reverse("web:notification_open", args=[note.pk]))
     assert res["Location"] == reverse("disputes:seller_dispute", args=[dispute.pk])
+
+
+def test_the_buyer_disputes_some_of_a_lines_quantity_and_a_wrong_quantity_is_said_next_to_the_lines(
+    world, as_buyer
+):
+    order = world.order(quantity=3, shipped=True)
+    line = order.lines.get()
+    url = reverse("orders:dispute_open", args=[order.number])
+    base = {
+        "reason": "damaged",
+        "kind": "refund_only",
+        "description": "One of three is broken.",
+        f"line_{line.pk}": "on",
+    }
+    res = as_buyer.post(url, {**base, f"qty_{line.pk}": "7"})
+    assert (
+        res.status_code == 422 and 'id="lines-error"' in html(res) and "Choose between 1 and 3" in html(res)
+    )
+    assert f'id="line-{line.pk}" name="line_{line.pk}" checked' in html(res)  # the choice is kept
+    as_buyer.post(url, {**base, f"qty_{line.pk}": "1"})
+    dispute = Dispute.objects.get(order=order)
+    assert dispute.lines == [{"line_id": line.pk, "quantity": 1}]
+    assert dispute.offers.get().amount_minor == 2450 + 100  # the item and its share of the $3.00 shipping
