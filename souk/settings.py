@@ -56,6 +56,8 @@ CSRF_TRUSTED_ORIGINS = env_list("SOUK_CSRF_TRUSTED_ORIGINS", "")
 HTTPS = env_bool("SOUK_HTTPS", False)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS and env_bool("SOUK_SSL_REDIRECT", True)
+# The balancer probes the web processes directly over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("SOUK_HSTS_SECONDS", 31_536_000) if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS and env_bool("SOUK_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = HTTPS and env_bool("SOUK_HSTS_PRELOAD", True)
@@ -93,6 +95,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "souk.core.requestid.RequestIdMiddleware",
+    "souk.core.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -136,8 +140,17 @@ SQLITE_OPTIONS = {
     "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
 }
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# Production shape (docs/operations.md, PostgreSQL in production): persistent connections checked
+# before reuse; behind PgBouncer in transaction mode set SOUK_PGBOUNCER=1 (no server-side cursors,
+# which would outlive the transaction on another server connection; Django already turns psycopg's
+# prepared statements off).
+CONN_MAX_AGE = env_int("SOUK_CONN_MAX_AGE", 60)
+CONN_HEALTH_CHECKS = env_bool("SOUK_CONN_HEALTH_CHECKS", True)
+PGBOUNCER = env_bool("SOUK_PGBOUNCER", False)
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("SOUK_CONN_MAX_AGE", 60))}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=CONN_MAX_AGE,
+                                                  conn_health_checks=CONN_HEALTH_CHECKS,
+                                                  disable_server_side_cursors=PGBOUNCER)}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -153,6 +166,17 @@ if os.environ.get("SOUK_TEST_DB_NAME"):
     # Lets several test runs share one PostgreSQL server without clashing.
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ["SOUK_TEST_DB_NAME"]
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+if os.environ.get("SOUK_DB_CONNECT_TIMEOUT") and IS_POSTGRES:
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("SOUK_DB_CONNECT_TIMEOUT", 5)
+# A read replica for the few selectors marked as tolerating lag (souk/core/replica.py): never money,
+# never timers, never a read that decides a write. Without it everything reads the primary.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=CONN_MAX_AGE,
+                                                 conn_health_checks=CONN_HEALTH_CHECKS,
+                                                 disable_server_side_cursors=PGBOUNCER)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["souk.core.replica.ReplicaRouter"]
 
 # --- Cache ----------------------------------------------------------------------------
 # Holds the login, password-reset and registration counters (souk/accounts/throttle.py), so
@@ -167,6 +191,12 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "souk_cache",
                           "OPTIONS": {"MAX_ENTRIES": env_int("SOUK_CACHE_MAX_ENTRIES", 100_000)}}}
+
+# Sessions: in the database (default); SOUK_SESSION_STORE=cache keeps them in the cache only (Redis:
+# fast, but lost when Redis is flushed), cached_db reads them from the cache and writes through.
+SESSION_ENGINE = {"db": "django.contrib.sessions.backends.db",
+                  "cache": "django.contrib.sessions.backends.cache",
+                  "cached_db": "django.contrib.sessions.backends.cached_db"}[os.environ.get("SOUK_SESSION_STORE", "db")]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -223,10 +253,28 @@ SOUK = {
     "ORDERS_PAGE_SIZE": env_int("SOUK_ORDERS_PAGE_SIZE", 20),
 }
 
+# Logs: one JSON object per line (SOUK_LOG_FORMAT=json, the default) with the request id of the web
+# request, or of the request that enqueued the task (souk/core/requestid.py); `text` for a terminal.
+LOG_FORMAT = os.environ.get("SOUK_LOG_FORMAT", "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "souk.core.requestid.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                 "format": "%(asctime)s %(levelname)s %(name)s %(process)d %(request_id)s %(message)s",
+                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger", "process": "pid"}},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"],
+                             "formatter": "json" if LOG_FORMAT == "json" else "text"}},
     "root": {"handlers": ["console"], "level": os.environ.get("SOUK_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Operations (docs/operations.md, Many machines) ------------------------------------------------
+# /metrics: open when SOUK_METRICS_TOKEN is empty (serve it on a private network only), else it needs
+# `Authorization: Bearer <token>`. Business figures are read from the database at scrape time and
+# shared through the cache for SOUK_METRICS_CACHE_SECONDS, so N nodes scraped cost one set of counts.
+METRICS_TOKEN = os.environ.get("SOUK_METRICS_TOKEN", "")
+METRICS_CACHE_SECONDS = env_int("SOUK_METRICS_CACHE_SECONDS", 15)

@@ -15,6 +15,7 @@ from django_countries import countries
 from souk.catalog.models import Category, Product, ShippingOption, ShippingRate, Store
 from souk.core.errors import NotFound, ValidationFailed
 from souk.core.money import Money, minor_to_money, money_to_minor
+from souk.core.replica import tolerates_lag
 
 MAX_PAGE_SIZE = 100
 MAX_ID = 2**63 - 1
@@ -90,6 +91,7 @@ def _public_products() -> QuerySet[Product]:
     return Product.objects.filter(is_active=True, store__is_active=True)
 
 
+@tolerates_lag
 def product_list(*, query: str | None = None, category: str | None = None, store: str | None = None,
                  cursor: str | None = None, limit: int = 24) -> ProductPage:
     """One page of active products, newest first, in ONE query.
@@ -143,6 +145,7 @@ def store_detail(*, slug: str) -> Store:
         raise NotFound("No such store.", code="store_not_found") from None
 
 
+@tolerates_lag
 def category_list() -> list[Category]:
     return list(Category.objects.order_by("name", "id"))
 

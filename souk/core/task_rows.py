@@ -12,7 +12,8 @@ commit of its own. The row is built from the library's public API only:
   defaults for the rest), prepared by its model field as the ORM's INSERT prepares it; the columns
   that are the same for every call of a task are prepared once per process;
 - only the positional args come from the statement (e.g. the ids of the orders it inserted): an
-  SQL expression fills `args_kwargs["args"]`.
+  SQL expression fills `args_kwargs["args"]`; the request id is set beside them, as the `pre_save`
+  receiver of souk.core.requestid sets it for `enqueue`.
 
 Like `bulk_create`, it sends no signals (`task_enqueued` is a debug log line in django-tasks).
 tests/checkout/test_fast_path_parity.py compares the row with `task.enqueue()`'s field for field
@@ -124,6 +125,8 @@ class TaskRow:
         from django_tasks_db.compat import normalize_json
         from django_tasks_db.models import get_date_max
 
+        from souk.core.requestid import with_request_id
+
         backend = task.get_backend()
         fields = _fields()
         connection = connections[DEFAULT_DB_ALIAS]
@@ -131,7 +134,7 @@ class TaskRow:
             "id": _id_function(backend)(),
             "enqueued_at": timezone.now(),  # auto_now_add
             "run_after": task.run_after if task.run_after is not None else get_date_max(),
-            "args_kwargs": normalize_json({"args": ARGS_PLACEHOLDER, "kwargs": dict(kwargs or {})}),
+            "args_kwargs": normalize_json(with_request_id({"args": ARGS_PLACEHOLDER, "kwargs": dict(kwargs or {})})),
         }
         per_call = {a: fields[a].get_db_prep_save(v, connection) for a, v in per_call.items()}
         self.values = {**_template(task, backend), **per_call}

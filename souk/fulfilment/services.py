@@ -14,6 +14,9 @@ from django.utils import timezone
 
 from souk.cancellations.services import cancellation_request_reject
 from souk.core.errors import ErrorCollector
+from souk.messaging.services import post_system_message
+from souk.notifications.services import notify
+from souk.notifications.shipping import shipped_notice
 from souk.orders.models import Order
 from souk.orders.services import lock_order, order_ship_locked, transition
 from souk.orders.status import Action, Status
@@ -37,9 +40,13 @@ def order_mark_shipped(*, seller, order_id: int, carrier: str, tracking_number: 
         # with this tracking, in this transaction (never a request left open on a shipped order).
         cancellation_request_reject(seller=seller, order_id=order.pk, reason="already_shipped", carrier=carrier,
                                     tracking_number=tracking_number, now=now)
-        return lock_order(order_id=order.pk)
+        return lock_order(order_id=order.pk)  # the rejection told the buyer it shipped, with tracking
     # When protection ends the worker completes the order and releases escrow (a sweep backs it up).
-    return order_ship_locked(order=order, carrier=carrier, tracking_number=tracking_number, actor=seller, now=now)
+    order = order_ship_locked(order=order, carrier=carrier, tracking_number=tracking_number, actor=seller, now=now)
+    notice = shipped_notice(order)  # the buyer hears it once, with the shipment; the thread says so too
+    notify(recipients=[order.buyer], order=order, actor=seller, **notice)
+    post_system_message(order=order, body=notice["body"], data={"kind": notice["kind"], **notice["data"]})
+    return order
 
 
 @transaction.atomic

@@ -62,6 +62,11 @@ class JournalLine(models.Model):
         indexes = [
             models.Index(fields=["order_id", "account"], name="journalline_order_account"),
             models.Index(fields=["account", "currency"], name="journalline_account_currency"),
+            # A store's orders, newest first, and its totals (the seller balance page:
+            # `store_order_balances`, `store_balance_totals`); on PostgreSQL it covers the totals'
+            # columns, so they are an index-only scan of the store's lines.
+            models.Index(fields=["store_id", "order_id"], include=["account", "currency", "amount_minor"],
+                         name="journalline_store_order"),
         ]
 
     def __str__(self) -> str:

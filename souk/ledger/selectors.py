@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Max, Q, Sum
+from django.db.models import Max, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from moneyed import Money
 
@@ -13,7 +13,8 @@ from souk.core.money import minor_to_money
 from souk.ledger.chart import FUNDING_ACCOUNTS, Account, EntryKind
 from souk.ledger.models import JournalLine
 
-__all__ = ["OrderMoney", "account_balance", "order_held_minor", "order_money", "order_money_minor_expressions"]
+__all__ = ["OrderBalance", "OrderMoney", "StoreTotals", "account_balance", "order_held_minor", "order_money",
+           "order_money_minor_expressions", "store_balance_totals", "store_order_balances"]
 
 
 def account_balance(code: str, currency: str, *, order_id: int | None = None) -> Money:
@@ -131,3 +132,82 @@ def order_money(order_id: int, *, currency: str | None = None) -> OrderMoney:
     cur = line_currency or currency or "XXX"
     return OrderMoney(currency=cur, **{name: minor_to_money(int(value), cur)
                                        for name, value in zip(_FIELDS, values, strict=True)})
+
+
+# --- a store's balances (the seller balance page) ----------------------------------------------
+
+@dataclass(frozen=True)
+class OrderBalance:
+    """One order's money as a seller reads it: `OrderMoney` plus `seller_net` (released less commission)."""
+
+    order_id: int
+    money: OrderMoney
+
+    @property
+    def seller_net(self) -> Money:
+        return self.money.released - self.money.commission
+
+
+@dataclass(frozen=True)
+class StoreTotals:
+    """A store's money in one currency, over all its orders; `frozen` is what the frozen orders hold."""
+
+    currency: str
+    money: OrderMoney
+    frozen: Money
+
+    @property
+    def seller_net(self) -> Money:
+        return self.money.released - self.money.commission
+
+
+def _money_row(currency: str, values: dict) -> OrderMoney:
+    return OrderMoney(currency=currency, **{name: minor_to_money(int(values[name]), currency) for name in _FIELDS})
+
+
+def store_order_balances(store_id: int, *, before_order_id: int | None = None, limit: int = 20
+                         ) -> list[OrderBalance]:
+    """The money of the store's orders that have any in the ledger, newest order first (keyset on the
+    order id: pass the last id of a page as `before_order_id`), `limit` orders, in ONE query: the
+    page's order ids picked from the (store_id, order_id) index (`journalline_store_order`, a
+    backward index scan that stops after `limit` ids), then the same per-order sums as `order_money`
+    over just their lines (the (order_id, account) index). `tests/ledger/test_store_balances.py` holds
+    it equal to `order_money` per order."""
+    ids = JournalLine.objects.filter(store_id=store_id, order_id__isnull=False)
+    if before_order_id is not None:
+        ids = ids.filter(order_id__lt=before_order_id)
+    page_ids = ids.order_by("-order_id").values("order_id").distinct()[:limit]
+    rows = (JournalLine.objects.filter(order_id__in=page_ids).values("order_id")
+            .annotate(line_currency=Max("currency"), **order_money_minor_expressions()).order_by("-order_id"))
+    return [OrderBalance(order_id=row["order_id"], money=_money_row(row["line_currency"], row)) for row in rows]
+
+
+def store_balance_totals(store_id: int, *, frozen_order_ids: frozenset[int] | set[int] = frozenset()
+                         ) -> list[StoreTotals]:
+    """The store's money per currency over all its orders, and what its frozen orders (a dispute's
+    hold, given by the caller) still hold in escrow, in ONE aggregate over the store's lines
+    (`journalline_store_order` index).
+
+    Per account only, never joining the entries: the join made PostgreSQL scan the whole entry
+    table (every store's) for one store's totals. The chart makes the account enough (docs/money.md,
+    Money flows): seller payable and commission move only on release; a funding account is debited
+    only by a capture (refund settlements credit it); and every escrow movement is a capture, a
+    release, a refund start or a refund fail, so refunded (started less failed) is captured less
+    held less released — the audit's invariant 5. `tests/ledger/test_store_balances.py` holds the
+    result equal to the sum of `order_money` over the store's orders."""
+    frozen_held = (_sum(Q(account_id=Account.ESCROW, order_id__in=list(frozen_order_ids)))
+                   if frozen_order_ids else Value(0))
+    rows = (JournalLine.objects.filter(store_id=store_id, order_id__isnull=False).values("currency")
+            .annotate(captured=_sum(Q(account_id__in=list(FUNDING_ACCOUNTS), amount_minor__gt=0), negate=False),
+                      held=_sum(Q(account_id=Account.ESCROW)),
+                      released=_sum(Q(account_id__in=[Account.SELLER_PAYABLE, Account.COMMISSION_REVENUE])),
+                      commission=_sum(Q(account_id=Account.COMMISSION_REVENUE)),
+                      refund_in_flight=_sum(Q(account_id=Account.REFUNDS_IN_FLIGHT)),
+                      frozen_held=frozen_held)
+            .order_by("currency"))
+    totals = []
+    for row in rows:
+        row["refunded"] = row["captured"] - row["held"] - row["released"]
+        totals.append(StoreTotals(currency=row["currency"], money=_money_row(row["currency"], row),
+                                  frozen=minor_to_money(int(row["frozen_held"]), row["currency"])))
+    return totals

@@ -11,3 +11,8 @@ class NotificationsConfig(AppConfig):
         from souk.notifications.delivery import deliver_due
 
         register_sweep("notifications_outbox", deliver_due, every_seconds=10)
+        from souk.notifications.refunds import tell_buyer
+        from souk.payments.refund_news import on_refund_news
+
+        # Payments announces a refund's end (succeeded, failed, delayed) in the transaction of the change.
+        on_refund_news("notifications.tell_buyer", tell_buyer)

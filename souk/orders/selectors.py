@@ -313,3 +313,10 @@ def product_quantities(order_ids: list[int]) -> dict[int, int]:
 
     return dict(OrderLine.objects.filter(order_id__in=order_ids, product_id__isnull=False)
                 .values("product_id").annotate(q=Sum("quantity")).values_list("product_id", "q"))
+
+
+def store_orders_by_id(*, store_id: int, order_ids: list[int]) -> dict[int, Order]:
+    """The store's orders among `order_ids` ({id: order}, number, status and dates only): one query."""
+    rows = (Order.objects.filter(store_id=store_id, pk__in=order_ids)
+            .only("pk", "number", "status", "currency", "created_at", "completed_at", "store_id"))
+    return {order.pk: order for order in rows}

@@ -9,10 +9,11 @@ digits and dashes).
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from souk.core.errors import ErrorCollector
 
-__all__ = ["CARRIER_MAX_LENGTH", "TRACKING_MAX_LENGTH", "clean_tracking"]
+__all__ = ["CARRIERS_WITH_TRACKING", "CARRIER_MAX_LENGTH", "TRACKING_MAX_LENGTH", "clean_tracking", "tracking_url"]
 
 CARRIER_MAX_LENGTH = 80
 TRACKING_MAX_LENGTH = 80
@@ -36,3 +37,23 @@ def clean_tracking(errors: ErrorCollector, carrier: str | None, tracking_number:
         errors.add("tracking_number", "invalid_tracking_number",
                    "A tracking number has only letters, digits and dashes.")
     return carrier, tracking_number
+
+
+# The carriers whose public tracking page takes the number in its URL (the name as sellers type it,
+# lower-cased, spaces and dashes dropped). Any other carrier: no link, the number alone.
+CARRIERS_WITH_TRACKING: dict[str, str] = {
+    "dhl": "https://www.dhl.com/global-en/home/tracking.html?tracking-id={number}",
+    "ups": "https://www.ups.com/track?tracknum={number}",
+    "fedex": "https://www.fedex.com/fedextrack/?trknbr={number}",
+    "usps": "https://tools.usps.com/go/TrackConfirmAction?tLabels={number}",
+    "royalmail": "https://www.royalmail.com/track-your-item#/tracking-results/{number}",
+    "cainiao": "https://global.cainiao.com/detail.htm?mailNoList={number}",
+}
+
+
+def tracking_url(carrier: str, tracking_number: str) -> str:
+    """The carrier's tracking page for the parcel, or "" when Souk knows no page for that carrier."""
+    template = CARRIERS_WITH_TRACKING.get(re.sub(r"[\s-]+", "", (carrier or "").lower()))
+    if not template or not tracking_number:
+        return ""
+    return template.format(number=quote(tracking_number, safe=""))

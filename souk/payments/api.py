@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ninja import Router
+from ninja import Field, Query, Router, Schema
 
 from souk.core.money import parse_money
 from souk.payments import selectors
 from souk.payments.idempotency import idempotent, openapi_header
-from souk.payments.schemas import PayIn, PaymentOut, RefundIn, RefundOut
+from souk.payments.schemas import PayIn, PaymentOut, RefundIn, RefundOut, SellerBalanceOut, seller_balance_out
 from souk.payments.services import RefundLine, order_pay, refund_create
 from souk.payments.services.refunds import enqueue_processing
 
@@ -36,6 +36,19 @@ def list_payments(request, number: str):
 @router.get("/orders/{number}/refunds", response=list[RefundOut], summary="Refunds of one of your orders")
 def list_refunds(request, number: str):
     return list(selectors.order_refunds(order_id=selectors.order_id_for(number=number, buyer=request.user)))
+
+
+class BalanceParams(Schema):
+    cursor: str | None = Field(None, max_length=40)
+    limit: int = Field(selectors.BALANCE_PAGE_LIMIT, ge=1, le=100)
+
+
+@router.get("/seller/balance", response=SellerBalanceOut,
+            summary="Your store's money per order (escrow held, released less commission, refunded, frozen by a "
+                    "dispute), newest first, and its totals; 403 not_a_seller without a store")
+def seller_balance(request, params: Query[BalanceParams]):
+    return seller_balance_out(selectors.seller_balance(seller=request.user, cursor=params.cursor,
+                                                       limit=params.limit))
 
 
 @router.get("/seller/orders/{number}/refunds", response=list[RefundOut], summary="Refunds of your store's order")

@@ -178,6 +178,9 @@ class Refund(models.Model):
         indexes = [
             # The worker's sweep: due, unfinished refunds.
             models.Index(fields=["next_attempt_at"], condition=Q(state="pending"), name="refund_due"),
+            # The sweep's late refunds not yet flagged (`refunds_flag_late`): the buyer is told once.
+            models.Index(fields=["expected_by"], condition=Q(state__in=["pending", "requires_action"],
+                                                             flagged_at__isnull=True), name="refund_late_unflagged"),
         ]
 
     def __str__(self) -> str:

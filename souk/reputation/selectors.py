@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from souk.catalog.models import Store
 from souk.core.errors import NotFound, ValidationFailed
+from souk.core.replica import tolerates_lag
 from souk.orders.selectors import decode_cursor, encode_cursor
 from souk.reputation.conf import setting
 from souk.reputation.models import Review, StoreDailyStats
@@ -171,6 +172,7 @@ _REVIEW_FIELDS = ("pk", "overall", "item_as_described", "communication", "shippi
                   "buyer__email")
 
 
+@tolerates_lag
 def store_reviews(*, store_id: int, cursor: str | None = None, limit: int = 20) -> ReviewPage:
     """The store's reviews, newest first: one query per page, keyset on (created_at, id)."""
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:

@@ -16,7 +16,7 @@ from souk.core.errors import DomainError, NotFound
 from souk.fulfilment import services as fulfilment
 from souk.orders import selectors, services
 from souk.orders.status import Status
-from souk.payments.services import GatewayUnavailable, PaymentDeclined, order_pay
+from souk.payments.services import GatewayUnavailable, PaymentDeclined, PaymentInProgress, order_pay
 from souk.reputation.services import review_create
 from souk.web import checkout_page, compliance_page, dispute_page, order_page
 
@@ -202,6 +202,9 @@ def pay(request: HttpRequest, number: str) -> HttpResponse:
                                   pay_key=form["idempotency_key"])
     except PaymentDeclined as exc:
         return render_buyer_order(request, number, errors={"pay": exc.message}, form=form, status=422)
+    except PaymentInProgress as exc:  # an earlier attempt is being checked: nothing wrong with this form
+        return render_buyer_order(request, number, errors={"pay": exc.message}, form=form, status=409,
+                                  pay_key=form["idempotency_key"])
     except DomainError as exc:
         errors = {f"pay_{k}" if k != "general" else "pay": v for k, v in _field_errors(exc).items()}
         return render_buyer_order(request, number, errors=errors, form=form, status=422)

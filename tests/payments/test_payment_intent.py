@@ -171,15 +171,31 @@ def test_the_sweep_holds_for_verification_an_authorization_the_processor_wants_r
     assert_audit_clean()
 
 
-def test_the_sweep_releases_the_authorization_of_an_order_cancelled_meanwhile(buyer, place_order, crash_at):
+def test_the_payment_window_waits_while_a_payment_made_in_time_is_being_checked(buyer, place_order, crash_at):
     order = place_order()
     crash_at("authorize", after=True)
     with pytest.raises(Crash):
         pay(buyer, order, "k")
-    assert expire_unpaid_orders(now=order.pay_by + timedelta(seconds=1), order_ids=[order.pk]) == 1
+    assert expire_unpaid_orders(now=order.pay_by + timedelta(seconds=1), order_ids=[order.pk]) == 0
     payments_reconcile_due(now=timezone.now() + GRACE)
-    payment = Payment.objects.get(order=order)
-    assert payment.status == "voided" and SandboxCharge.objects.get().status == "voided"
+    order.refresh_from_db()
+    assert order.status == Status.AWAITING_SHIPMENT and Payment.objects.get(order=order).status == "captured"
+    assert captures() == 1 and not order.refunds.exists()
+    assert_audit_clean()
+
+
+def test_an_unpaid_order_is_cancelled_once_its_lost_attempt_proves_to_have_charged_nothing(buyer, place_order,
+                                                                                          crash_at):
+    order = place_order()
+    crash_at("authorize", after=False)
+    with pytest.raises(Crash):
+        pay(buyer, order, "k")
+    late = order.pay_by + timedelta(seconds=1)
+    assert expire_unpaid_orders(now=late, order_ids=[order.pk]) == 0
+    payments_reconcile_due(now=timezone.now() + GRACE)
+    assert expire_unpaid_orders(now=late, order_ids=[order.pk]) == 1
+    order.refresh_from_db()
+    assert order.status == Status.CANCELLED and Payment.objects.get(order=order).status == "failed"
     assert order_money(order.pk).captured.amount == 0
     assert_audit_clean()
 

@@ -22,6 +22,7 @@ from django.db import connection
 from moneyed import Money
 
 from souk.ledger.models import JournalEntry
+from souk.notifications.models import EmailMessage, Notification
 from souk.payments.models import Refund, RefundAttempt, SandboxRefund
 from souk.payments.services import order_pay, refund_create
 from tests.ledger.audit import assert_audit_clean
@@ -125,4 +126,8 @@ def test_worker_killed_mid_refund_and_restarted_completes_the_refund_exactly_onc
     assert history[0].outcome == "abandoned"
     assert history[1].started_at >= lease_ends
     assert history[-1].outcome == "succeeded"
+    # The buyer heard it once, with the bank reference: the news committed with the settlement only.
+    told = Notification.objects.filter(recipient=buyer, kind="refund_succeeded")
+    assert [n.data["arn"] for n in told] == [settled.arn]
+    assert EmailMessage.objects.filter(recipient=buyer, kind="refund_succeeded").count() == 1
     assert_audit_clean()  # and afterwards the gateway's refund is Souk's, ref for ref

@@ -279,6 +279,16 @@ def test_when_the_payment_service_does_not_answer_the_retry_reuses_the_same_key(
     assert status_of(order) == "awaiting_payment"
 
 
+def test_paying_with_another_card_while_the_first_is_being_checked_says_so_and_charges_nothing(world, as_buyer):
+    order = world.order()
+    url = reverse("orders:pay", args=[order.number])
+    assert as_buyer.post(url, {"method": "card", "token": "tok_timeout", "idempotency_key": "k1"}).status_code == 503
+    res = as_buyer.post(url, {"method": "card", "token": "tok_mastercard", "idempotency_key": "k2"})
+    html = res.content.decode()
+    assert res.status_code == 409 and "still checking your previous payment" in html
+    assert status_of(order) == "awaiting_payment"
+
+
 def test_opening_a_notification_marks_it_read_and_goes_to_that_side_of_the_order(world, as_buyer, as_seller):
     from souk.notifications.models import Notification
 

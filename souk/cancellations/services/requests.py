@@ -202,10 +202,16 @@ def cancellation_request_reject(*, seller, order_id: int, reason: str, note: str
             transition(order=order, action=Action.RESUME, actor=seller, actor_role="seller", now=now,
                        message=message, data=data, changes=pause_ship_by(order, request, now))
             extra = " The order will ship as planned."
-        notify.tell(kind="cancellation_rejected", recipients=[order.buyer], order=order, actor=seller,
-                    title=f"Cancellation request rejected for order {order.number}",
-                    body=f"The seller rejected your request to cancel order {order.number}: {chosen.label}."
-                         f"{' ' + note if note else ''}{extra}",
-                    data={**data, "carrier": carrier, "tracking_number": tracking_number})
+        items = [dict(kind="cancellation_rejected", recipients=[order.buyer], order=order, actor=seller,
+                      title=f"Cancellation request rejected for order {order.number}",
+                      body=f"The seller rejected your request to cancel order {order.number}: {chosen.label}."
+                           f"{' ' + note if note else ''}{extra}",
+                      data={**data, "carrier": carrier, "tracking_number": tracking_number})]
+        if chosen.needs_tracking:  # shipped: the buyer's order_shipped news too (the message above has the tracking)
+            from souk.notifications.shipping import shipped_notice  # lazily, like souk.cancellations.notify
+
+            items.append(dict(shipped_notice(order), recipients=[order.buyer], order=order, actor=seller,
+                              message=False))
+        notify.tell_many(items)
         return request
 

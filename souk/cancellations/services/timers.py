@@ -27,13 +27,17 @@ from souk.core.errors import DomainError
 from souk.orders.models import Order, OrderEvent
 from souk.orders.selectors import product_quantities
 from souk.orders.status import Status
+from souk.payments.selectors import orders_checking_payment
 
 logger = logging.getLogger("souk.cancellations.timers")
 
 
-def _due(status: Status, column: str, *, now: datetime, limit: int, order_ids: list[int] | None, extra=None):
+def _due(status: Status, column: str, *, now: datetime, limit: int, order_ids: list[int] | None, extra=None,
+         exclude=None):
     qs = Order.objects.select_for_update(skip_locked=True, of=("self",)).filter(
         status=status, **{f"{column}__lte": now}, **(extra or {}))
+    if exclude:
+        qs = qs.exclude(**exclude)
     if order_ids is not None:
         qs = qs.filter(pk__in=order_ids)
     return qs.order_by(column, "pk")[:limit]
@@ -50,7 +54,10 @@ def expire_unpaid_orders(*, limit: int | None = None, now: datetime | None = Non
     limit = limit or setting("CANCELLATION_TIMER_BATCH")
     reason = get_reason("payment_not_completed")
     with transaction.atomic():
-        rows = list(_due(Status.AWAITING_PAYMENT, "pay_by", now=now, limit=limit, order_ids=order_ids)
+        # A payment started in time whose answer is still being checked keeps its order: the reconcile
+        # sweep learns the outcome within PAYMENT_RECONCILE_GRACE_SECONDS, then this sweep runs again.
+        rows = list(_due(Status.AWAITING_PAYMENT, "pay_by", now=now, limit=limit, order_ids=order_ids,
+                         exclude={"pk__in": orders_checking_payment()})
                     .values_list("pk", "store_id"))
         if not rows:
             return 0

@@ -39,6 +39,7 @@ from souk.payments.conf import setting
 from souk.payments.gateways import GatewayError, get_gateway
 from souk.payments.gateways.base import GatewayRefund, RefundStatus
 from souk.payments.models import Payment, Refund, RefundAttempt
+from souk.payments.refund_news import RefundChange, RefundNews, announce
 from souk.payments.selectors import refunded_lines
 from souk.payments.services.paying import funding_account
 
@@ -326,16 +327,52 @@ def refund_process(*, refund_id: int, now: datetime | None = None, force: bool =
             events.record(order_id=order.pk, kind=f"refund_{cols['state']}", actor_role="system", now=now,
                           data={"refund_id": refund.pk, "arn": cols.get("arn", "")},
                           message=f"Refund of {format_money(refund.amount_minor, refund.currency)} {cols['state']}.")
-    for name, value in cols.items():  # the row as written, without reading it back
-        setattr(current, name, value)
+        news = _news(current, cols)
+        for name, value in cols.items():  # the row as written, without reading it back
+            setattr(current, name, value)
+        if news is not None:  # in this transaction: announced once, with the change (souk/payments/refund_news.py)
+            announce([RefundChange(news=news, refund=current, order=order)])
     return current
+
+
+def _news(current: Refund, cols: dict) -> RefundNews | None:
+    """What the buyer should hear about this step: `current` is the locked row before `cols` apply."""
+    state = cols.get("state", current.state)
+    if state == Refund.State.SUCCEEDED:
+        return RefundNews.SUCCEEDED
+    if state in (Refund.State.FAILED, Refund.State.CANCELED):
+        return RefundNews.FAILED
+    if current.flagged_at is None and cols.get("flagged_at") is not None:
+        return RefundNews.DELAYED
+    return None
+
+
+LATE_BATCH = 200
+
+
+def refunds_flag_late(*, now: datetime | None = None, limit: int = LATE_BATCH) -> int:
+    """Flags up to `limit` open refunds past their `expected_by` (shown as delayed) and announces each
+    as `delayed`, in one transaction. Rows another worker holds are skipped (the next sweep takes
+    them); a refund already flagged was announced when it was. Returns how many were flagged."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        late = list(Refund.objects.select_for_update(skip_locked=True, of=("self",))
+                    .select_related("order__store", "order__buyer")
+                    .filter(state__in=OPEN_STATES, flagged_at__isnull=True, expected_by__lt=now.date())
+                    .order_by("pk")[:limit])
+        if not late:
+            return 0
+        Refund.objects.filter(pk__in=[r.pk for r in late]).update(flagged_at=now, updated_at=now)
+        for refund in late:
+            refund.flagged_at = refund.updated_at = now
+        announce([RefundChange(news=RefundNews.DELAYED, refund=r, order=r.order) for r in late])
+    return len(late)
 
 
 def refunds_due(*, limit: int = 20, now: datetime | None = None) -> int:
     """Sweep: process up to `limit` refunds that are due; flag the late ones. Returns refunds processed."""
     now = now or timezone.now()
-    Refund.objects.filter(state__in=OPEN_STATES, flagged_at__isnull=True, expected_by__lt=now.date()).update(
-        flagged_at=now, updated_at=now)
+    refunds_flag_late(now=now)
     ids = list(Refund.objects.filter(state=Refund.State.PENDING, next_attempt_at__lte=now)
                .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
     for refund_id in ids:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 from django.conf import settings
@@ -46,6 +48,10 @@ class Command(BaseCommand):
                                "SOUK_SECRET_KEY, or bind to 127.0.0.1 (docs/operations.md, Deploying).")
         bin_dir = os.path.dirname(sys.executable)
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "souk.settings"}
+        # /metrics adds up every gunicorn worker's request metrics (docs/operations.md, Metrics).
+        own_metrics_dir = None
+        if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+            own_metrics_dir = env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="souk-prometheus-")
         procs: list[subprocess.Popen] = [subprocess.Popen(
             [os.path.join(bin_dir, "gunicorn"), "souk.wsgi:application", "--bind", bind,
              "--workers", str(web_workers), "--threads", "4", "--access-logfile", "-"], env=env)]
@@ -70,6 +76,8 @@ class Command(BaseCommand):
                     p.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     p.kill()
+        if own_metrics_dir:
+            shutil.rmtree(own_metrics_dir, ignore_errors=True)
         code = max((p.returncode or 0) for p in procs)
         if code:
             sys.exit(code)

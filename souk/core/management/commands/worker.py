@@ -4,6 +4,8 @@ Runs django-tasks-db's database worker (tasks enqueued with `run_after` are the
 fast path for timers) and, in a second thread, the periodic sweeps that are the
 safety net (souk.core.sweeps). Several workers may run at once: tasks are
 claimed with SKIP LOCKED on PostgreSQL, and sweeps lock the rows they finish.
+Each worker runs under an id of its own and renews a heartbeat, so the tasks
+of a worker that died are reaped by any other (souk.core.workers).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connections
 
 from souk.core.sweeps import run_due_sweeps
+from souk.core.workers import forget, heartbeat_loop, new_worker_id
 
 
 class Command(BaseCommand):
@@ -40,13 +43,18 @@ class Command(BaseCommand):
             return
 
         stop = threading.Event()
+        worker_id = new_worker_id()
+        threading.Thread(target=heartbeat_loop, args=(worker_id, stop), name="souk-heartbeat",
+                         daemon=True).start()
         if not no_sweeps:
             threading.Thread(target=self._sweep_loop, args=(stop, sweep_interval), name="souk-sweeps",
                              daemon=True).start()
         try:
-            call_command("db_worker", interval=interval, reload=False, verbosity=verbosity)
+            call_command("db_worker", interval=interval, reload=False, verbosity=verbosity,
+                         worker_id=worker_id)
         finally:
             stop.set()
+            forget(worker_id)
 
     @staticmethod
     def _sweep_loop(stop: threading.Event, every: float) -> None:

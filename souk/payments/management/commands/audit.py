@@ -6,8 +6,11 @@ import payments, which owns the gateway comparison (`souk.payments.audit`)."""
 
 from __future__ import annotations
 
+import time
+
 from django.core.management.base import BaseCommand, CommandError
 
+from souk.core.audit_log import record_audit
 from souk.payments.audit import run_full_audit
 
 
@@ -16,7 +19,10 @@ class Command(BaseCommand):
             "Souk's payments and refunds match the gateway's charges and refunds.")
 
     def handle(self, *args, **options):
+        started = time.monotonic()
         findings = run_full_audit()
+        # Kept for /metrics (souk_audit_*): the last result, from any node.
+        record_audit(findings, seconds=time.monotonic() - started)
         if not findings:
             self.stdout.write("audit clean")
             return
