@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from souk.core.errors import DomainError, NotFound, ValidationFailed
 from souk.disputes import services as disputes
+from souk.disputes.conf import setting as dispute_setting
 from souk.disputes.selectors import dispute_view, escalated_disputes, evidence_for
 from souk.ledger.selectors import order_held_minor
 from souk.orders import selectors as orders
@@ -77,7 +78,7 @@ def dispute_open(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "disputes/open.html", {
         "order": order, "lines": order.lines.all(), "held_minor": held, "reasons": choices,
         "kinds": dispute_page.KINDS, "form": form, "errors": errors,
-        "max_mb": int(dispute_page.dispute_setting("DISPUTE_EVIDENCE_MAX_BYTES")) // (1024 * 1024),
+        "max_mb": int(dispute_setting("DISPUTE_EVIDENCE_MAX_BYTES")) // (1024 * 1024),
     }, status=status)
 
 
@@ -236,7 +237,7 @@ def _render_staff(request: HttpRequest, *, errors=None, form=None, status: int =
     return render(request, "disputes/staff.html", {
         "views": escalated_disputes(staff=request.user), "errors": errors or {}, "form": form or {},
         "outcomes": list(dispute_page.STAFF_OUTCOME_LABELS.items()),
-        "evidence_days": dispute_page.dispute_setting("DISPUTE_EVIDENCE_DAYS"),
+        "evidence_days": dispute_setting("DISPUTE_EVIDENCE_DAYS"),
     }, status=status)
 
 

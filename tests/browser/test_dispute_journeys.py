@@ -64,12 +64,14 @@ def open_dispute(page, order, *, reason: str, kind: str, amount: str, descriptio
     expect(page.locator("#flash")).to_contain_text("Your dispute is open")
 
 
-def seller_opens_the_dispute(page, world, order, *, logged_in: bool = False) -> None:
+def seller_opens_the_dispute(page, world, order, *, logged_in: bool = False, shot=None) -> None:
     if not logged_in:
         log_in(page, world.seller.email, PASSWORD)
     page.get_by_role("link", name="Seller dashboard").click()
     disputes = page.get_by_role("region", name=re.compile("^Open disputes"))
     expect(disputes).to_contain_text("You must act by")
+    if shot:
+        shot(page, "48-seller-dashboard-open-disputes")
     disputes.get_by_role("link", name=f"Dispute on order {order.display_number}").click()
     expect(page.get_by_role("heading", name=f"Dispute on order {order.display_number}")).to_be_visible()
 
@@ -104,7 +106,7 @@ def test_a_partial_refund_the_seller_accepts_lands_on_the_buyers_dispute_page(ne
     shot(buyer, "40-buyer-dispute-page")
 
     seller = new_page()
-    seller_opens_the_dispute(seller, world, order)
+    seller_opens_the_dispute(seller, world, order, shot=shot)
     expect(seller.locator("#accept-form")).to_contain_text(
         "The buyer asks for refund only (keep the item) of $10.00."
     )
