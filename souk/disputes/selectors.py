@@ -6,14 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from souk.disputes.conf import setting
 from souk.disputes.models import Dispute, Evidence, Offer, State
 from souk.disputes.policy import Act, Party, decide
 from souk.disputes.services.core import facts, not_found, visibility
-from souk.messaging.selectors import order_messages_for_review
+from souk.messaging.selectors import order_messages_for_review, orders_messages_for_review
 
 __all__ = [
     "DisputeView",
@@ -21,6 +21,8 @@ __all__ = [
     "disputes_for_buyer",
     "disputes_for_store",
     "escalated_disputes",
+    "evidence_for",
+    "latest_dispute_for_order",
     "next_actions",
     "open_dispute_for_order",
 ]
@@ -73,7 +75,7 @@ class DisputeView:
     messages: list = field(default_factory=list)
 
 
-def _view(dispute: Dispute, party: Party | str, *, messages: bool = False) -> DisputeView:
+def _view(dispute: Dispute, party: Party | str, *, messages: list | None = None) -> DisputeView:
     offers = list(dispute.offers.all())
     latest: dict[str, Offer | None] = {"buyer": None, "seller": None}
     for offer in offers:
@@ -84,7 +86,7 @@ def _view(dispute: Dispute, party: Party | str, *, messages: bool = False) -> Di
         list(dispute.evidence.all()),
         latest,
         next_actions(dispute, party),
-        order_messages_for_review(order_id=dispute.order_id) if messages else [],
+        messages or [],
     )
 
 
@@ -93,7 +95,10 @@ def dispute_view(*, user, party: Party | str, dispute_id: int) -> DisputeView:
     dispute = _with_parts(Dispute.objects.filter(pk=dispute_id, **visibility(user, party))).first()
     if dispute is None:
         raise not_found()
-    return _view(dispute, party, messages=Party(party) is Party.STAFF)
+    staff = Party(party) is Party.STAFF
+    return _view(
+        dispute, party, messages=order_messages_for_review(order_id=dispute.order_id) if staff else None
+    )
 
 
 def disputes_for_buyer(*, buyer, limit: int = 50) -> list[DisputeView]:
@@ -112,9 +117,28 @@ def escalated_disputes(*, staff, limit: int = 50) -> list[DisputeView]:
     """Staff's queue: escalated disputes, oldest escalation first, with both sides' offers, the
     evidence and the order's messages."""
     visibility(staff, Party.STAFF)
-    qs = _with_parts(Dispute.objects.filter(state=State.ESCALATED)).order_by("escalated_at", "id")[:limit]
-    return [_view(d, Party.STAFF, messages=True) for d in qs]
+    disputes = list(
+        _with_parts(Dispute.objects.filter(state=State.ESCALATED)).order_by("escalated_at", "id")[:limit]
+    )
+    threads = orders_messages_for_review(order_ids=[d.order_id for d in disputes])  # one query for all
+    return [_view(d, Party.STAFF, messages=threads[d.order_id]) for d in disputes]
 
 
 def open_dispute_for_order(*, order_id: int) -> Dispute | None:
     return Dispute.objects.filter(order_id=order_id).exclude(state=State.CLOSED).first()
+
+
+def latest_dispute_for_order(*, order_id: int) -> Dispute | None:
+    """The order's open dispute, else its last closed one (the order page links either)."""
+    return Dispute.objects.filter(order_id=order_id).order_by("-opened_at", "-id").first()
+
+
+def evidence_for(*, user, evidence_id: int) -> Evidence:
+    """A photo, for the dispute's buyer, its store's owner or staff only (NotFound for anyone else)."""
+    qs = Evidence.objects.filter(pk=evidence_id)
+    if not getattr(user, "is_staff", False):
+        qs = qs.filter(Q(dispute__buyer=user) | Q(dispute__store__owner=user))
+    evidence = qs.first()
+    if evidence is None:
+        raise not_found()
+    return evidence

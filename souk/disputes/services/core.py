@@ -76,7 +76,11 @@ def lock(*, dispute_id: int, user, party: Party | str) -> tuple[Order, Dispute]:
 
 
 def facts(dispute: Dispute) -> DisputeFacts:
-    last = dispute.offers.order_by("-id").first()
+    prefetched = getattr(dispute, "_prefetched_objects_cache", {}).get("offers")
+    if prefetched is not None:  # a list page's prefetch (ordered by id): no query per dispute
+        last = max(prefetched, key=lambda o: o.pk, default=None)
+    else:
+        last = dispute.offers.order_by("-id").first()
     return DisputeFacts(
         state=dispute.state,
         opened_at=dispute.opened_at,

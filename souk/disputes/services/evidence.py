@@ -17,7 +17,7 @@ from souk.disputes.models import Evidence
 from souk.disputes.policy import Act
 from souk.disputes.services.core import other, record, save, set_due, step
 
-__all__ = ["dispute_add_evidence", "image_type"]
+__all__ = ["dispute_add_evidence", "evidence_check", "image_type"]
 
 SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg", "jpg"),
@@ -37,23 +37,30 @@ def image_type(head: bytes) -> tuple[str, str] | None:
     return None
 
 
-def dispute_add_evidence(
-    *, user, party: str, dispute_id: int, content: bytes, note: str = "", now: datetime | None = None
-) -> Evidence:
-    """A party adds a photo. Answers staff's request for evidence when it came from the party asked."""
-    now = now or timezone.now()
+def evidence_check(content: bytes, *, field: str = "file") -> tuple[str, str]:
+    """(content type, extension) of an acceptable photo; ValidationFailed on `field` when it is too
+    large or not an image. A page checks every photo of a form with it before anything is written."""
     limit = int(setting("DISPUTE_EVIDENCE_MAX_BYTES"))
     if len(content) > limit:
         raise ValidationFailed(
             f"The photo is too large: at most {limit // (1024 * 1024)} MB.",
             code="evidence_too_large",
-            field="file",
+            field=field,
         )
     kind = image_type(content[:16])
     if kind is None:
         raise ValidationFailed(
-            "Only JPEG, PNG, GIF or WebP photos are accepted.", code="evidence_not_an_image", field="file"
+            "Only JPEG, PNG, GIF or WebP photos are accepted.", code="evidence_not_an_image", field=field
         )
+    return kind
+
+
+def dispute_add_evidence(
+    *, user, party: str, dispute_id: int, content: bytes, note: str = "", now: datetime | None = None
+) -> Evidence:
+    """A party adds a photo. Answers staff's request for evidence when it came from the party asked."""
+    now = now or timezone.now()
+    kind = evidence_check(content)
     note = (note or "").strip()
     if len(note) > 500:
         raise ValidationFailed("The note is too long: at most 500 characters.", code="too_long", field="note")
