@@ -97,6 +97,8 @@ class Order(models.Model):
             models.Index(fields=["store", "status", "-created_at", "-id"], name="order_store_status_recent"),
             # Deadline sweeps: only the orders still waiting on that deadline are indexed.
             models.Index(fields=["pay_by"], condition=Q(status="awaiting_payment"), name="order_pay_by_due"),
+            # The seller balance's "frozen by a dispute": only frozen orders are indexed.
+            models.Index(fields=["store"], condition=Q(frozen_at__isnull=False), name="order_store_frozen"),
             models.Index(fields=["ship_by"], condition=Q(status="awaiting_shipment"), name="order_ship_by_due"),
             models.Index(fields=["protection_ends_at"], condition=Q(status="awaiting_delivery"),
                          name="order_protection_due"),
