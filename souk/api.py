@@ -160,6 +160,7 @@ def _register_routers() -> None:
     from souk.catalog.api import router as catalog_router
     from souk.checkout.api import router as checkout_router
     from souk.compliance.api import router as compliance_router
+    from souk.disputes.api import router as disputes_router
     from souk.fulfilment.api import router as fulfilment_router
     from souk.messaging.api import router as messaging_router
     from souk.notifications.api import router as notifications_router
@@ -178,6 +179,7 @@ def _register_routers() -> None:
     api.add_router("/", notifications_router)
     api.add_router("/", reputation_router)
     api.add_router("/", compliance_router)
+    api.add_router("/", disputes_router)
 
 
 _register_routers()

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "souk.catalog",
     "souk.orders",
     "souk.cancellations",
+    "souk.disputes",
     "souk.ledger",
     "souk.payments",
     "souk.messaging",
@@ -220,6 +221,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("SOUK_STATIC_ROOT", VAR_DIR / "staticfiles"))
+# Uploaded files (dispute evidence) go through `default_storage`: local files here by default.
+MEDIA_ROOT = Path(os.environ.get("SOUK_MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_URL = "media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("souk.web.urls_catalog")),
     path("orders/", include("souk.web.urls_orders")),
     path("", include("souk.web.urls")),
+    path("", include("souk.web.urls_disputes")),
 ]

@@ -51,6 +51,10 @@ PUBLIC_OR_SELF_SCOPED = {
                                                       "(tests/test_api_staff_routes.py)",
     ("GET", "/api/staff/webhooks/{endpoint_id}/deliveries"): "staff-only: any other user gets 403 "
                                                              "(tests/test_api_staff_routes.py)",
+    **{(m, f"/api/staff/disputes/{{dispute_id}}{tail}"): "staff-only: any other user gets 403 "
+                                                           "(tests/test_api_staff_routes.py)"
+       for m, tail in (("GET", ""), ("POST", "/decide"), ("POST", "/request-evidence"),
+                       ("GET", "/evidence/{evidence_id}"))},
 }
 
 
@@ -147,6 +151,62 @@ CASES = {
 }
 
 
+def _dispute(w):
+    """The owner's order paid, shipped and disputed (once per world): its dispute's id."""
+    if getattr(w, "dispute_id", None) is None:
+        from souk.disputes.services import dispute_open
+        from souk.fulfilment.services import order_mark_shipped
+        from souk.payments.services import order_pay
+
+        order_pay(buyer=w.owner, order_id=w.order.pk, method="card", token="tok_visa", idempotency_key="authz-pay")
+        order_mark_shipped(seller=w.seller, order_id=w.order.pk, carrier="DHL", tracking_number="JD01")
+        w.dispute_id = dispute_open(buyer=w.owner, order_id=w.order.pk, reason="damaged", kind="refund_only",
+                                    description="Broken.").pk
+    return w.dispute_id
+
+
+def _evidence(w):
+    if getattr(w, "evidence_id", None) is None:
+        from souk.disputes.services import dispute_add_evidence
+
+        w.evidence_id = dispute_add_evidence(user=w.owner, party="buyer", dispute_id=_dispute(w),
+                                             content=b"\x89PNG\r\n\x1a\n" + bytes(16)).pk
+    return w.evidence_id
+
+
+def _photo():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return ("multipart", {"file": SimpleUploadedFile("p.png", b"\x89PNG\r\n\x1a\n" + bytes(16), "image/png")})
+
+
+def _dispute_cases() -> dict:
+    one = lambda w: {"dispute_id": _dispute(w)}  # noqa: E731
+    photo = lambda w: {"dispute_id": _dispute(w), "evidence_id": _evidence(w)}  # noqa: E731
+    cases = {("GET", "/api/orders/{number}/disputes"): ("owner", lambda w: {"number": w.order.number}, None),
+             ("POST", "/api/orders/{number}/disputes"): ("owner", lambda w: {"number": w.order.number},
+                                                         lambda: {"reason": "damaged", "kind": "refund_only",
+                                                                  "description": "Broken."})}
+    for who, base, steps in (
+            ("owner", "/api/disputes/{dispute_id}", {
+                "accept": None, "counter": lambda: {"kind": "refund_only", "amount": "1.00"},
+                "escalate": lambda: {}, "withdraw": None,
+                "return-tracking": lambda: {"carrier": "DHL", "tracking_number": "R1"}, "return-arrived": None}),
+            ("seller", "/api/seller/disputes/{dispute_id}", {
+                "accept": None, "counter": lambda: {"kind": "refund_only", "amount": "1.00"},
+                "reject": lambda: {"note": "No."}, "escalate": lambda: {}, "return-arrived": None,
+                "confirm-return": None})):
+        cases[("GET", base)] = (who, one, None)
+        cases[("GET", base + "/evidence/{evidence_id}")] = (who, photo, None)
+        cases[("POST", base + "/evidence")] = (who, one, _photo)
+        for step, body in steps.items():
+            cases[("POST", f"{base}/{step}")] = (who, one, body)
+    return cases
+
+
+CASES.update(_dispute_cases())
+
+
 def object_endpoints() -> set[tuple[str, str]]:
     paths = api.get_openapi_schema()["paths"]
     return {(method.upper(), path) for path, methods in paths.items() if "{" in path for method in methods}
@@ -189,7 +249,11 @@ def _call(user, method: str, path: str, params: dict, body):
     headers = {"Authorization": f"Bearer {_token(user)}", "Idempotency-Key": str(uuid.uuid4())}
     kwargs = {"headers": headers}
     if body is not None:
-        kwargs.update(data=json.dumps(body()), content_type="application/json")
+        data = body()
+        if isinstance(data, tuple):  # ("multipart", fields): a file upload
+            kwargs.update(data=data[1])
+        else:
+            kwargs.update(data=json.dumps(data), content_type="application/json")
     return getattr(Client(), method.lower())(url, **kwargs)
 
 

@@ -68,6 +68,18 @@ def declaring() -> dict[tuple[str, str], dict]:
     return found
 
 
+# Every dispute step but a photo upload (docs/disputes.md, API).
+DISPUTE_POSTS = {
+    ("POST", "/api/orders/{number}/disputes"),
+    *(("POST", f"/api/disputes/{{dispute_id}}/{step}") for step in (
+        "accept", "counter", "escalate", "withdraw", "return-tracking", "return-arrived")),
+    *(("POST", f"/api/seller/disputes/{{dispute_id}}/{step}") for step in (
+        "accept", "counter", "reject", "escalate", "return-arrived", "confirm-return")),
+    ("POST", "/api/staff/disputes/{dispute_id}/decide"),
+    ("POST", "/api/staff/disputes/{dispute_id}/request-evidence"),
+}
+
+
 def test_the_operations_honouring_the_key_are_the_money_and_cancellation_posts():
     assert honouring() == {
         ("POST", "/api/orders/{number}/pay"),
@@ -78,6 +90,7 @@ def test_the_operations_honouring_the_key_are_the_money_and_cancellation_posts()
         ("POST", "/api/seller/orders/{number}/cancellation-request/reject"),
         ("POST", "/api/seller/orders/{number}/cancel"),
         ("POST", "/api/staff/orders/{number}/cancel"),
+        *DISPUTE_POSTS,
     }
 
 
@@ -132,7 +145,39 @@ CALLS = {
         "seller", True, {"reason": "other"}),
     ("POST", "/api/seller/orders/{number}/cancel"): ("seller", True, {"reason": "changed_mind"}),
     ("POST", "/api/staff/orders/{number}/cancel"): ("staff", True, {"reason": "changed_mind"}),
+    # Disputes: "dispute" = on a fresh dispute of a shipped order, "closed" = on a withdrawn one.
+    ("POST", "/api/orders/{number}/disputes"): (
+        "buyer", True, {"reason": "damaged", "kind": "refund_only", "description": "Broken."}),  # not shipped
+    ("POST", "/api/disputes/{dispute_id}/accept"): ("buyer", "dispute", None),  # its own offer
+    ("POST", "/api/disputes/{dispute_id}/counter"): ("buyer", "dispute", {"kind": "refund_only", "amount": "999.00"}),
+    ("POST", "/api/disputes/{dispute_id}/escalate"): ("buyer", "dispute", {}),  # before day 3
+    ("POST", "/api/disputes/{dispute_id}/withdraw"): ("buyer", "closed", None),
+    ("POST", "/api/disputes/{dispute_id}/return-tracking"): (
+        "buyer", "dispute", {"carrier": "DHL", "tracking_number": "R1"}),  # no return agreed
+    ("POST", "/api/disputes/{dispute_id}/return-arrived"): ("buyer", "dispute", None),
+    ("POST", "/api/seller/disputes/{dispute_id}/accept"): ("seller", "closed", None),
+    ("POST", "/api/seller/disputes/{dispute_id}/counter"): (
+        "seller", "dispute", {"kind": "refund_only", "amount": "999.00"}),
+    ("POST", "/api/seller/disputes/{dispute_id}/reject"): ("seller", "closed", {"note": "No."}),
+    ("POST", "/api/seller/disputes/{dispute_id}/escalate"): ("seller", "dispute", {}),
+    ("POST", "/api/seller/disputes/{dispute_id}/return-arrived"): ("seller", "dispute", None),
+    ("POST", "/api/seller/disputes/{dispute_id}/confirm-return"): ("seller", "dispute", None),
+    ("POST", "/api/staff/disputes/{dispute_id}/decide"): ("staff", "dispute", {"outcome": "reject", "note": "No."}),
+    ("POST", "/api/staff/disputes/{dispute_id}/request-evidence"): (
+        "staff", "dispute", {"party": "buyer", "note": "Photos?"}),
 }
+
+
+def _disputed(world, order, closed: bool) -> int:
+    from souk.disputes.services import dispute_open, dispute_withdraw
+    from souk.fulfilment.services import order_mark_shipped
+
+    order_mark_shipped(seller=world["seller"], order_id=order.pk, carrier="DHL", tracking_number="JD01")
+    dispute = dispute_open(buyer=world["buyer"], order_id=order.pk, reason="damaged", kind="refund_only",
+                           description="Broken.")
+    if closed:
+        dispute_withdraw(buyer=world["buyer"], dispute_id=dispute.pk)
+    return dispute.pk
 
 
 def test_every_declared_operation_has_a_replay_case():
@@ -143,10 +188,11 @@ def test_every_declared_operation_has_a_replay_case():
 @pytest.mark.parametrize(("method", "path"), sorted(CALLS), ids=[p for _, p in sorted(CALLS)])
 def test_the_same_key_sent_twice_replays_the_first_answer(world, method, path):
     who, paid, body = CALLS[(method, path)]
-    order = world["place"](paid)
+    order = world["place"](paid is not False)
+    dispute_id = _disputed(world, order, closed=paid == "closed") if paid in ("dispute", "closed") else None
     client = Client()
     headers = {"Authorization": f"Bearer {token_create(user=world[who], name='t')[1]}", HEADER: f"k-{path}"}
-    url = path.format(number=order.number)
+    url = path.format(number=order.number, dispute_id=dispute_id)
     first = client.post(url, data=body or {}, content_type="application/json", headers=headers)
     again = client.post(url, data=body or {}, content_type="application/json", headers=headers)
     assert 400 <= first.status_code < 500 and first.status_code != 403, first.content

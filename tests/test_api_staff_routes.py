@@ -20,7 +20,8 @@ from souk.api import api
 from tests.factories import UserFactory
 
 # Path parameters: ids that may or may not exist; the answer must not depend on it.
-PARAMS = {"number": "1234567890123456", "rule_id": 1, "product_id": 1, "endpoint_id": 1}
+PARAMS = {"number": "1234567890123456", "rule_id": 1, "product_id": 1, "endpoint_id": 1, "dispute_id": 1,
+          "evidence_id": 1}
 
 
 def staff_operations() -> list[tuple[str, str]]:

@@ -54,6 +54,7 @@ class Decision:
     code: str = ""        # stable error code when not allowed
     why_not: str = ""     # for a person: why not
     next_step: str = ""   # for a person: what to do instead
+    next_action: str = ""  # for a client: the action to offer instead ("open_dispute": docs/disputes.md)
 
     @property
     def allowed(self) -> bool:
@@ -61,11 +62,12 @@ class Decision:
 
     def as_dict(self) -> dict:
         return {"allowed": self.allowed, "outcome": self.outcome.value, "refund_minor": self.refund_minor,
-                "code": self.code, "why_not": self.why_not, "next_step": self.next_step}
+                "code": self.code, "why_not": self.why_not, "next_step": self.next_step,
+                "next_action": self.next_action}
 
 
-def _no(code: str, why_not: str, next_step: str) -> Decision:
-    return Decision(Outcome.NOT_ALLOWED, code=code, why_not=why_not, next_step=next_step)
+def _no(code: str, why_not: str, next_step: str, next_action: str = "") -> Decision:
+    return Decision(Outcome.NOT_ALLOWED, code=code, why_not=why_not, next_step=next_step, next_action=next_action)
 
 
 def _when(moment: dt.datetime | None) -> str:
@@ -82,13 +84,14 @@ def decide_cancellation(order: OrderSnapshot, actor: Actor | str, now: dt.dateti
                    "Nothing to do: any refund is shown on the order page.")
     if status is Status.COMPLETED:
         return _no("order_completed", "This order is completed, so it can no longer be cancelled.",
-                   "If something is wrong with the item, open a dispute from the order page.")
+                   'If something is wrong with the item, press "Open a dispute" on the order page '
+                   "(possible while the payment has not been released to the seller).", "open_dispute")
     if status is Status.AWAITING_DELIVERY:
         if actor is Actor.BUYER:
             return _no("order_already_shipped",
                        "The seller has already shipped this order, so it can no longer be cancelled.",
-                       "Wait for the parcel and confirm receipt, or open a dispute after delivery "
-                       "if it does not arrive or is not as described.")
+                       'Wait for the parcel and confirm receipt. If it does not arrive or is not as described, '
+                       'press "Open a dispute" on the order page.', "open_dispute")
         return _no("order_already_shipped", "The order has shipped; it can no longer be cancelled.",
                    "Wait for delivery; the buyer can open a dispute after delivery.")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from ninja import Schema
 from pydantic import Field
@@ -106,6 +107,8 @@ class DecisionOut(Schema):
     code: str
     why_not: str
     next_step: str
+    next_action: Literal["open_dispute", ""] = Field(
+        "", description='"open_dispute": offer the Open a dispute button instead (docs/disputes.md)')
     order_status: str
     open_request: RequestOut | None = None
     remaining_quantities: dict[int, int]

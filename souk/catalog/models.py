@@ -22,6 +22,9 @@ class Store(models.Model):
         default=7, help_text="days the store has to ship a paid order (ship-by deadline)")
     ships_from = models.CharField(max_length=2, default="CN", help_text="ISO 3166-1 alpha-2")
     is_active = models.BooleanField(default=True)
+    return_address = models.TextField(
+        blank=True, max_length=500,
+        help_text="where buyers send returns agreed in a dispute (docs/disputes.md); several lines")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

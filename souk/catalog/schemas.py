@@ -210,6 +210,7 @@ class StoreOut(Schema):
 class SellerStoreOut(StoreOut):
     id: int
     is_active: bool
+    return_address: str = Field(description="where buyers send returns agreed in a dispute")
 
 
 # --- input -------------------------------------------------------------------------
@@ -230,6 +231,8 @@ class StorePatchIn(StrictObjectIn):
     description: str = Field(None, max_length=5000, pattern=TEXT)
     handling_days: int = Field(None, ge=1, le=60)
     ships_from: str = country_field(None)
+    return_address: str = Field(None, max_length=500, pattern=TEXT,
+                                description="where buyers send returns agreed in a dispute (docs/disputes.md)")
 
 
 class SpecIn(StrictObjectIn):

@@ -22,6 +22,7 @@ from souk.core.money import currency_or_error
 
 PRODUCT_FIELDS = ("title", "description", "category", "price", "stock", "length_mm", "width_mm",
                   "height_mm", "weight_g", "specs", "is_active")
+RETURN_ADDRESS_MAX = 500
 DIMENSIONS = (("length_mm", "Length"), ("width_mm", "Width"), ("height_mm", "Height"), ("weight_g", "Weight"))
 
 
@@ -60,7 +61,15 @@ def _store_fields(errors: ErrorCollector, data: dict, *, partial: bool) -> dict[
                                              maximum=60, label="Handling time (days)")
     if not partial or "ships_from" in data:
         out["ships_from"] = _country(errors, data.get("ships_from"), "ships_from")
+    if "return_address" in data:
+        out["return_address"] = rules.text(errors, data.get("return_address"), "return_address",
+                                           max_length=RETURN_ADDRESS_MAX)
     return out
+
+
+def store_return_address(*, store_id: int) -> str:
+    """Where buyers send a return agreed in a dispute ("" when the store has not set one)."""
+    return Store.objects.filter(pk=store_id).values_list("return_address", flat=True).first() or ""
 
 
 def store_open(*, owner, name: str, currency: str, handling_days: int, ships_from: str,
@@ -91,7 +100,7 @@ def store_open(*, owner, name: str, currency: str, handling_days: int, ships_fro
 
 @transaction.atomic
 def store_update(*, store: Store, data: dict[str, Any]) -> Store:
-    """Change name, description, handling_days or ships_from (only the keys given).
+    """Change name, description, handling_days, ships_from or return_address (only the keys given).
     The currency cannot change: every price is in it."""
     errors = ErrorCollector()
     if "currency" in data and data["currency"] != store.currency:

@@ -104,6 +104,12 @@ class RefuseNulCharactersMiddleware:
             return "query"
         if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
             return None
+        if request.content_type == "multipart/form-data":
+            # Uploaded files are binary (a PNG holds NUL bytes); only the text fields are stored as text.
+            for key, value in request.POST.items():
+                if "\x00" in key or "\x00" in value:
+                    return key.replace("\x00", "") or "body"
+            return None
         body = request.body
         if b"\x00" not in body and b"\\u0000" not in body:
             return None

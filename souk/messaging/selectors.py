@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum, Window
+from django.db.models.functions import RowNumber
 
 from souk.catalog.models import Store
 from souk.core.errors import NotFound, ValidationFailed
@@ -176,3 +177,27 @@ def conversations_for_user(*, user, cursor: str | None = None, limit: int = 20) 
             last_message_kind=message.kind if message else "",
         ))
     return ConversationPage(items, str(members[-1].last_message_id) if more and members else None)
+
+
+def order_messages_for_review(*, order_id: int, limit: int = 100) -> list[Message]:
+    """The order's buyer–seller messages, newest `limit` oldest first, for Souk staff reviewing a
+    dispute (souk/disputes/selectors.py). No participant check: callers are staff-only paths."""
+    rows = list(Message.objects.filter(conversation__order_id=order_id).select_related("sender")
+                .order_by("-id")[:limit])
+    return rows[::-1]
+
+
+def orders_messages_for_review(*, order_ids: list[int], limit: int = 100) -> dict[int, list[Message]]:
+    """`order_messages_for_review` for many orders in one query (staff's escalations page): each
+    order's newest `limit` messages, oldest first."""
+    if not order_ids:
+        return {}
+    rows = (Message.objects.filter(conversation__order_id__in=order_ids).select_related("sender")
+            .annotate(order_id=F("conversation__order_id"),
+                      recent=Window(RowNumber(), partition_by=[F("conversation__order_id")],
+                                    order_by=F("id").desc()))
+            .filter(recent__lte=limit).order_by("id"))
+    out: dict[int, list[Message]] = {pk: [] for pk in order_ids}
+    for message in rows:
+        out[message.order_id].append(message)
+    return out

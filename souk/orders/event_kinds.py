@@ -38,3 +38,10 @@ class EventKind(models.TextChoices):
     ADDRESS_FIXED = "address_fixed", "Address fixed"
     ADDRESS_PROBLEM_CLOSED = "address_problem_closed", "Address problem closed"
     PROTECTION_EXTENDED = "protection_extended", "Buyer protection extended"
+    # Disputes (souk/disputes; docs/disputes.md). dispute_closed carries {outcome, against_seller}.
+    DISPUTE_OPENED = "dispute_opened", "Dispute opened"
+    DISPUTE_OFFER = "dispute_offer", "Dispute: an answer or offer"
+    DISPUTE_ESCALATED = "dispute_escalated", "Dispute escalated to Souk"
+    DISPUTE_EVIDENCE = "dispute_evidence", "Dispute: evidence"
+    DISPUTE_RETURN = "dispute_return", "Dispute: return parcel"
+    DISPUTE_CLOSED = "dispute_closed", "Dispute closed"

@@ -72,6 +72,10 @@ class Order(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     escrow_settled_at = models.DateTimeField(
         null=True, blank=True, help_text="when a completed order's escrow was released (or found empty)")
+    frozen_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="set while a dispute is open: escrow release and the buyer-protection clock wait "
+                  "(orders.services.order_freeze / order_unfreeze)")
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -93,6 +97,8 @@ class Order(models.Model):
             models.Index(fields=["store", "status", "-created_at", "-id"], name="order_store_status_recent"),
             # Deadline sweeps: only the orders still waiting on that deadline are indexed.
             models.Index(fields=["pay_by"], condition=Q(status="awaiting_payment"), name="order_pay_by_due"),
+            # The seller balance's "frozen by a dispute": only frozen orders are indexed.
+            models.Index(fields=["store"], condition=Q(frozen_at__isnull=False), name="order_store_frozen"),
             models.Index(fields=["ship_by"], condition=Q(status="awaiting_shipment"), name="order_ship_by_due"),
             models.Index(fields=["protection_ends_at"], condition=Q(status="awaiting_delivery"),
                          name="order_protection_due"),

@@ -300,3 +300,9 @@ def store_orders_by_id(*, store_id: int, order_ids: list[int]) -> dict[int, Orde
     rows = (Order.objects.filter(store_id=store_id, pk__in=order_ids)
             .only("pk", "number", "status", "currency", "created_at", "completed_at", "store_id"))
     return {order.pk: order for order in rows}
+
+
+def frozen_order_ids(store_id: int) -> frozenset[int]:
+    """The store's orders frozen now (`Order.frozen_at`: an open dispute holds their escrow), for
+    the seller balance; one query on the partial index `order_store_frozen`."""
+    return frozenset(Order.objects.filter(store_id=store_id, frozen_at__isnull=False).values_list("pk", flat=True))

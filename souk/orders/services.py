@@ -20,7 +20,8 @@ from souk.orders.locking import LOCK_FILTERS, lock_order_sql
 from souk.orders.models import Order
 from souk.orders.status import Action, Status, TransitionNotAllowed, next_status
 
-__all__ = ["cart_add", "cart_remove", "cart_update", "lock_order", "order_move_clock", "order_ship_locked", "transition"]
+__all__ = ["cart_add", "cart_remove", "cart_update", "lock_order", "order_freeze", "order_move_clock",
+           "order_ship_locked", "order_unfreeze", "transition"]
 
 
 def lock_order(*, order_id: int, parties: bool = False, **filters: Any) -> Order:
@@ -103,6 +104,31 @@ def order_move_clock(*, order: Order, column: str, at: datetime) -> Order:
     Order.objects.filter(pk=order.pk).update(**{column: at})
     setattr(order, column, at)
     clocks.start_clock(order.pk, column, at)
+    return order
+
+
+def order_freeze(*, order: Order, now: datetime) -> Order:
+    """Freeze the locked `order` (a dispute opened): its escrow is not released and its buyer-protection
+    clock does not end it until `order_unfreeze`. Payments' release and protection-end paths skip a
+    frozen order (souk/payments/services/escrow.py, protection.py). Freezing a frozen order keeps the
+    first moment."""
+    if order.frozen_at is None:
+        Order.objects.filter(pk=order.pk).update(frozen_at=now)
+        order.frozen_at = now
+    return order
+
+
+def order_unfreeze(*, order: Order, now: datetime) -> Order:
+    """Unfreeze the locked `order`: buyer protection gets back the time it had left when frozen (its
+    end moves on by the frozen span, the clock's timers rescheduled, `order_move_clock`). The caller
+    then releases the escrow of a completed order (`payments.tasks.release_escrow_after_commit`)."""
+    if order.frozen_at is None:
+        return order
+    frozen_for = max(timedelta(0), now - order.frozen_at)
+    Order.objects.filter(pk=order.pk).update(frozen_at=None)
+    order.frozen_at = None
+    if order.status == Status.AWAITING_DELIVERY and order.protection_ends_at is not None:
+        order_move_clock(order=order, column="protection_ends_at", at=order.protection_ends_at + frozen_for)
     return order
 
 

@@ -10,9 +10,8 @@ from moneyed import Money
 from souk.catalog.selectors import parse_cursor
 from souk.core.errors import Forbidden, NotFound, ValidationFailed
 from souk.ledger.selectors import OrderBalance, StoreTotals, store_balance_totals, store_order_balances
-from souk.orders.holds import frozen_order_ids
 from souk.orders.models import Order
-from souk.orders.selectors import store_orders_by_id
+from souk.orders.selectors import frozen_order_ids, store_orders_by_id
 from souk.payments.models import Payment, Refund
 
 
@@ -90,7 +89,7 @@ def seller_balance(*, seller, cursor: str | None = None, limit: int = BALANCE_PA
     """The seller's store: per order (newest first, keyset `cursor` = the last order id of the previous
     page) what is held in escrow, released (and the commission taken), refunded, and frozen by a
     dispute; plus the store's totals. A fixed number of queries whatever the store's size: the
-    store, the frozen orders' source(s) (`souk.orders.holds`), the page's balances and the totals
+    store, the frozen orders (`orders.selectors.frozen_order_ids`), the page's balances and the totals
     (the ledger's, docs/money.md, Seller balance), the page's orders."""
     if not getattr(seller, "is_seller", False):
         raise Forbidden("Open a store first: only sellers can do this.", code="not_a_seller")

@@ -77,6 +77,12 @@ class StoreDailyStats(models.Model):
     orders_paid = models.PositiveIntegerField(default=0, db_default=0, help_text="of those placed that day, paid ever")
     seller_fault_cancelled = models.PositiveIntegerField(
         default=0, db_default=0, help_text="of those placed that day, orders with a seller-fault cancellation")
+    # Of the orders placed that day, from their timelines (docs/disputes.md, Timeline; the sweep).
+    disputed = models.PositiveIntegerField(default=0, db_default=0, help_text="orders with a dispute opened")
+    disputes_escalated = models.PositiveIntegerField(default=0, db_default=0,
+                                                     help_text="orders with a dispute escalated to Souk")
+    disputes_against_seller = models.PositiveIntegerField(
+        default=0, db_default=0, help_text="orders with a dispute closed against the seller (a refund)")
     # Orders whose ship-by fell that day (the sweep).
     shipments_due = models.PositiveIntegerField(default=0, db_default=0, help_text="shipped, or still unshipped at ship-by")
     shipped_on_time = models.PositiveIntegerField(default=0, db_default=0, help_text="shipped no later than ship-by")

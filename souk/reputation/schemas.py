@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date, datetime
 
-from ninja import Schema
+from ninja import Field, Schema
 
 from souk.reputation.selectors import ReviewPage, ReviewRow, StoreMetrics
 
@@ -73,6 +73,12 @@ class FulfilmentOut(Schema):
     orders_paid: int
     seller_fault_cancelled: int
     cancellation_rate_pct: float | None
+    disputed: int = Field(description="orders in the window with a dispute opened (docs/disputes.md)")
+    dispute_rate_pct: float | None = Field(description="disputed / paid orders")
+    disputes_escalated: int
+    escalation_rate_pct: float | None = Field(description="escalated to Souk / disputed")
+    disputes_against_seller: int
+    against_seller_pct: float | None = Field(description="decided against the seller (a refund) / disputed")
     shipments_due: int
     shipped_on_time: int
     on_time_shipping_pct: float | None
@@ -98,7 +104,11 @@ def metrics_out(m: StoreMetrics) -> dict:
                     "avg_shipping_speed": m.avg_shipping_speed},
         "fulfilment": {"window_from": m.orders_from, "orders_paid": m.orders_paid,
                        "seller_fault_cancelled": m.seller_fault_cancelled,
-                       "cancellation_rate_pct": m.cancellation_rate_pct, "shipments_due": m.shipments_due,
+                       "cancellation_rate_pct": m.cancellation_rate_pct, "disputed": m.disputed,
+                       "dispute_rate_pct": m.dispute_rate_pct, "disputes_escalated": m.disputes_escalated,
+                       "escalation_rate_pct": m.escalation_rate_pct,
+                       "disputes_against_seller": m.disputes_against_seller,
+                       "against_seller_pct": m.against_seller_pct, "shipments_due": m.shipments_due,
                        "shipped_on_time": m.shipped_on_time, "on_time_shipping_pct": m.on_time_shipping_pct,
                        "refunds_settled": m.refunds_settled, "median_refund_seconds": m.median_refund_seconds,
                        "median_refund_label": m.median_refund_label},

@@ -49,6 +49,14 @@ class StoreMetrics:
     orders_paid: int
     seller_fault_cancelled: int
     cancellation_rate_pct: float | None
+    # Disputes of the orders placed in the window (docs/disputes.md): share of paid orders disputed,
+    # share of disputes escalated to Souk, share decided against the seller (a refund).
+    disputed: int
+    dispute_rate_pct: float | None
+    disputes_escalated: int
+    escalation_rate_pct: float | None
+    disputes_against_seller: int
+    against_seller_pct: float | None
     shipments_due: int
     shipped_on_time: int
     on_time_shipping_pct: float | None
@@ -75,7 +83,7 @@ class SellerCard:
 _RATING_SUMS = [f"{name}_sum" for name in RATING_FIELDS]
 _COLUMNS = ("day", "ratings_count", "ratings_positive", "ratings_neutral", "ratings_negative", *_RATING_SUMS,
             "orders_paid", "seller_fault_cancelled", "shipments_due", "shipped_on_time", "refunds_settled",
-            "refund_histogram")
+            "disputed", "disputes_escalated", "disputes_against_seller", "refund_histogram")
 
 
 def store_metrics(*, store_id: int, now: datetime | None = None) -> StoreMetrics:
@@ -85,7 +93,7 @@ def store_metrics(*, store_id: int, now: datetime | None = None) -> StoreMetrics
     rows = (StoreDailyStats.objects.filter(store_id=store_id, day__gte=win.earliest, day__lte=win.today)
             .order_by().values_list(*_COLUMNS))
     ratings = [0] * (4 + len(_RATING_SUMS))
-    orders = [0] * 5
+    orders = [0] * 8
     histograms = []
     for row in rows:
         day = row[0]
@@ -94,12 +102,12 @@ def store_metrics(*, store_id: int, now: datetime | None = None) -> StoreMetrics
                 ratings[i] += row[1 + i]
         if day >= win.orders_from:
             base = 1 + len(ratings)
-            for i in range(5):
+            for i in range(len(orders)):
                 orders[i] += row[base + i]
             if row[-1]:
                 histograms.append(row[-1])
     count, positive, neutral, negative, *sums = ratings
-    paid, sfc, due, on_time, refunds = orders
+    paid, sfc, due, on_time, refunds, disputed, escalated, against = orders
     averages = {name: average(total, count) for name, total in zip(RATING_FIELDS, sums, strict=True)}
     return StoreMetrics(
         store_id=store_id, as_of=now, ratings_from=win.ratings_from, ratings_count=count,
@@ -107,7 +115,10 @@ def store_metrics(*, store_id: int, now: datetime | None = None) -> StoreMetrics
         positive_feedback_pct=percent(positive, count), avg_overall=averages["overall"],
         avg_item_as_described=averages["item_as_described"], avg_communication=averages["communication"],
         avg_shipping_speed=averages["shipping_speed"], orders_from=win.orders_from, orders_paid=paid,
-        seller_fault_cancelled=sfc, cancellation_rate_pct=percent(sfc, paid), shipments_due=due,
+        seller_fault_cancelled=sfc, cancellation_rate_pct=percent(sfc, paid), disputed=disputed,
+        dispute_rate_pct=percent(disputed, paid), disputes_escalated=escalated,
+        escalation_rate_pct=percent(escalated, disputed), disputes_against_seller=against,
+        against_seller_pct=percent(against, disputed), shipments_due=due,
         shipped_on_time=on_time, on_time_shipping_pct=percent(on_time, due), refunds_settled=refunds,
         median_refund_seconds=median_upper_edge(merge_histograms(histograms)))
 

@@ -38,8 +38,9 @@ from souk.reputation.policy import RATING_FIELDS, feedback_class, refund_bucket,
 
 CURSOR = "order_events"
 ALL_STATUSES = [s.value for s in Status]  # `status IN (all)` lets the (store, status, created_at) index serve a range
-ORDER_COLUMNS = ["orders_placed", "orders_paid", "seller_fault_cancelled", "shipments_due", "shipped_on_time",
-                 "refunds_settled", "refund_seconds_sum", "refund_histogram"]
+DISPUTE_COLUMNS = ["disputed", "disputes_escalated", "disputes_against_seller"]
+ORDER_COLUMNS = ["orders_placed", "orders_paid", "seller_fault_cancelled", *DISPUTE_COLUMNS, "shipments_due",
+                 "shipped_on_time", "refunds_settled", "refund_seconds_sum", "refund_histogram"]
 RATING_COLUMNS = ["ratings_count", "ratings_positive", "ratings_neutral", "ratings_negative",
                   *[f"{name}_sum" for name in RATING_FIELDS]]
 
@@ -66,6 +67,19 @@ def _seller_fault():
     return Exists(Cancellation.objects.filter(order_id=OuterRef("pk"), fault=Fault.SELLER.value))
 
 
+def _had(kind: str, **data) -> Exists:
+    """The order's timeline holds a `kind` event (with `data` values): disputes leave dispute_opened,
+    dispute_escalated and dispute_closed {against_seller} there (docs/disputes.md, Timeline)."""
+    return Exists(OrderEvent.objects.filter(order_id=OuterRef("pk"), kind=kind,
+                                            **{f"data__{k}": v for k, v in data.items()}))
+
+
+def _dispute_counts() -> dict:
+    return {"disputed": Count("pk", filter=_had("dispute_opened")),
+            "escalated": Count("pk", filter=_had("dispute_escalated")),
+            "against": Count("pk", filter=_had("dispute_closed", against_seller=True))}
+
+
 def _ship_due(now: datetime) -> Q:
     """Shipped, or still not shipped when ship-by passed (cancelled after it, or still open)."""
     return Q(shipped_at__isnull=False) | (
@@ -77,7 +91,8 @@ def _on_time() -> Q:
 
 
 def _empty() -> dict:
-    return {"orders_placed": 0, "orders_paid": 0, "seller_fault_cancelled": 0, "shipments_due": 0,
+    return {"orders_placed": 0, "orders_paid": 0, "seller_fault_cancelled": 0, "disputed": 0,
+            "disputes_escalated": 0, "disputes_against_seller": 0, "shipments_due": 0,
             "shipped_on_time": 0, "refunds_settled": 0, "refund_seconds_sum": 0, "refund_histogram": {}}
 
 
@@ -125,10 +140,12 @@ def recompute_days(*, store_id: int, days: Iterable[date], now: datetime | None 
                                             for first, last in runs]))
               .annotate(day=TruncDate("created_at", tzinfo=UTC)).values("day").order_by()
               .annotate(placed=Count("pk"), paid=Count("pk", filter=Q(paid_at__isnull=False)),
-                        sfc=Count("pk", filter=_seller_fault())))
+                        sfc=Count("pk", filter=_seller_fault()), **_dispute_counts()))
     for r in placed:
         if r["day"] in rows:
-            rows[r["day"]].update(orders_placed=r["placed"], orders_paid=r["paid"], seller_fault_cancelled=r["sfc"])
+            rows[r["day"]].update(orders_placed=r["placed"], orders_paid=r["paid"], seller_fault_cancelled=r["sfc"],
+                                  disputed=r["disputed"], disputes_escalated=r["escalated"],
+                                  disputes_against_seller=r["against"])
     lookback = timedelta(days=setting("STATS_SHIP_LOOKBACK_DAYS"))
     shipping = (Order.objects.filter(_any_of([
                     Q(**scope, created_at__gte=_start(first) - lookback, created_at__lt=_start(last + timedelta(days=1)),
@@ -230,8 +247,8 @@ def rebuild_stats(*, now: datetime | None = None) -> int:
         RefundFact.objects.all().delete()
         _upsert_from(Order.objects.annotate(day=TruncDate("created_at", tzinfo=UTC)).values("store_id", "day")
                      .order_by().annotate(placed=Count("pk"), paid=Count("pk", filter=Q(paid_at__isnull=False)),
-                                          sfc=Count("pk", filter=_seller_fault())),
-                     ["orders_placed", "orders_paid", "seller_fault_cancelled"])
+                                          sfc=Count("pk", filter=_seller_fault()), **_dispute_counts()),
+                     ["orders_placed", "orders_paid", "seller_fault_cancelled", *DISPUTE_COLUMNS])
         _upsert_from(Order.objects.filter(ship_by__isnull=False).annotate(day=TruncDate("ship_by", tzinfo=UTC))
                      .values("store_id", "day").order_by()
                      .annotate(due=Count("pk", filter=_ship_due(now)), on_time=Count("pk", filter=_on_time())),

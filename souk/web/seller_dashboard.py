@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from souk.cancellations.models import CancellationRequest
+from souk.disputes.selectors import disputes_for_store
 from souk.messaging.selectors import conversations_for_user
 from souk.orders.models import Order
 from souk.orders.status import Status
@@ -22,6 +23,7 @@ class Dashboard:
     refunds: list[Refund]
     low_stock: list[dict]
     low_stock_threshold: int
+    disputes: list
 
     @property
     def unread_messages(self) -> int:
@@ -31,7 +33,8 @@ class Dashboard:
 def seller_dashboard(*, seller) -> Dashboard:
     """Pending cancellation requests (soonest deadline first), orders to ship (soonest ship-by first),
     conversations with unread messages, the latest refunds of the store's orders, and the listed products
-    running low on stock (compliance's low_stock_products): six queries."""
+    running low on stock (compliance's low_stock_products), and the open disputes with their deadlines
+    (three queries: the disputes, their offers and evidence): nine queries."""
     requests = list(CancellationRequest.objects.filter(order__store__owner=seller,
                                                        state=CancellationRequest.State.PENDING)
                     .select_related("order").order_by("respond_by", "pk")[:LIMIT])
@@ -43,4 +46,5 @@ def seller_dashboard(*, seller) -> Dashboard:
     refunds = list(Refund.objects.filter(order__store__owner=seller).select_related("order")
                    .order_by("-created_at", "-pk")[:LIMIT])
     return Dashboard(requests, to_ship, conversations, refunds, compliance_page.low_stock(seller),
-                     compliance_page.low_stock_threshold())
+                     compliance_page.low_stock_threshold(),
+                     disputes_for_store(seller=seller, open_only=True, limit=LIMIT))

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from souk.web import views_cancel, views_compliance, views_messages
+from souk.web import views_cancel, views_compliance, views_disputes, views_messages
 from souk.web import views_orders as views
 
 app_name = "orders"
@@ -27,5 +27,6 @@ urlpatterns = [
     re_path(rf"^{NUMBER}/confirm-receipt/$", views.confirm_receipt, name="confirm_receipt"),
     re_path(rf"^{NUMBER}/review/$", views.review, name="review"),
     re_path(rf"^{NUMBER}/address/$", views_compliance.order_address_fix, name="address_fix"),
+    re_path(rf"^{NUMBER}/dispute/$", views_disputes.dispute_open, name="dispute_open"),
     re_path(rf"^{NUMBER}/protection/$", views_compliance.order_protection_extend, name="protection_extend"),
 ]

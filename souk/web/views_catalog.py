@@ -138,6 +138,27 @@ def seller_store_open(request: HttpRequest) -> HttpResponse:
                   status=422 if errors else 200)
 
 
+@login_required
+def seller_store_settings(request: HttpRequest) -> HttpResponse:
+    """The store's return address: where buyers send a return agreed in a dispute (docs/disputes.md)."""
+    store = _seller_or_redirect(request)
+    if isinstance(store, HttpResponse):
+        return store
+    form = {"return_address": store.return_address}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form = {"return_address": request.POST.get("return_address", "")}
+        try:
+            services.store_update(store=store, data=form)
+        except DomainError as exc:
+            errors = _field_errors(exc)
+        else:
+            messages.success(request, "Store settings saved.")
+            return redirect("catalog:seller_store_settings")
+    return render(request, "catalog/seller_store_settings.html", {"store": store, "form": form, "errors": errors},
+                  status=422 if errors else 200)
+
+
 def _seller_or_redirect(request: HttpRequest) -> Store | HttpResponse:
     store = _own_store(request)
     if store is None:

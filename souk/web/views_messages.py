@@ -67,7 +67,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def notification_open(request: HttpRequest, notification_id: int) -> HttpResponse:
-    """Mark one notification read and go to its order (the buyer's or the seller's page of it)."""
+    """Mark one notification read and go to its dispute or its order (the buyer's or the seller's page)."""
     try:
         note = notification_mark_read(user=request.user, notification_id=notification_id)
     except NotFound:
@@ -75,6 +75,10 @@ def notification_open(request: HttpRequest, notification_id: int) -> HttpRespons
     order = note.order
     if order is None:
         return redirect("web:notifications")
-    if order.buyer_id == request.user.pk:
+    buyer = order.buyer_id == request.user.pk
+    dispute_id = (note.data or {}).get("dispute_id") if note.kind.startswith("dispute_") else None
+    if isinstance(dispute_id, int):  # a dispute's step: straight to the dispute, on the reader's side
+        return redirect("disputes:buyer_dispute" if buyer else "disputes:seller_dispute", dispute_id=dispute_id)
+    if buyer:
         return redirect("orders:order_detail", number=order.number)
     return redirect("orders:seller_order_detail", number=order.number)

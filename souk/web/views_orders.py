@@ -18,7 +18,7 @@ from souk.orders import selectors, services
 from souk.orders.status import Status
 from souk.payments.services import GatewayUnavailable, PaymentDeclined, PaymentInProgress, order_pay
 from souk.reputation.services import review_create
-from souk.web import checkout_page, compliance_page, order_page
+from souk.web import checkout_page, compliance_page, dispute_page, order_page
 
 TABS = [("", _("All")), (Status.AWAITING_PAYMENT, _("Awaiting payment")),
         (Status.AWAITING_SHIPMENT, _("Awaiting shipment")), (Status.AWAITING_DELIVERY, _("Awaiting delivery")),
@@ -170,11 +170,13 @@ def _render_order(request, order, *, template, errors=None, form=None, status=20
     if template == "orders/order_detail.html":
         extra = order_page.buyer_context(order, request.user)
         extra.update(compliance_page.buyer_panels(order, form))
+        extra.update(dispute_page.order_dispute_panel(order))
         if pay_key:
             extra["pay_key"] = pay_key
     else:
         extra = order_page.seller_context(order, request.user)
         extra.update(compliance_page.seller_panels(order))
+        extra.update(dispute_page.seller_dispute_panel(order))
     return render(request, template, {
         "order": order, "lines": order.lines.all(), "events": order.events.all(),
         "delivery_earliest": earliest, "delivery_latest": latest, "errors": errors or {}, "form": form or {},

@@ -93,8 +93,10 @@ def test_a_shipped_order_says_why_it_cannot_be_cancelled_and_what_to_do(new_page
     why = page.locator("#why-not")
     expect(why).to_contain_text("already shipped")
     expect(why).to_contain_text("confirm receipt")
+    expect(why.get_by_role("link", name=re.compile("Open a dispute"))).to_have_attribute("href", "#dispute")
+    expect(page.get_by_role("link", name="Open a dispute", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Cancel Order")).to_have_count(0)
-    expect(page.get_by_text(order.tracking_number)).to_be_visible()
+    expect(page.get_by_text(order.tracking_number, exact=True)).to_be_visible()  # also in the thread
     expect(page.locator("#cd-protection")).to_be_visible()
     shot(page, "12-shipped-order-cannot-be-cancelled")
     page.get_by_role("button", name="Confirm receipt").click()

@@ -58,6 +58,7 @@ DECLARED: dict[tuple[str, str], frozenset[str]] = {
     ("souk/cancellations/services/core.py", "decision.code"): frozenset(),  # a Decision's (CARRIERS)
     ("souk/cancellations/services/core.py", "self.code"): frozenset(),      # the class's own code
     ("souk/reputation/services.py", "decision.code"): frozenset(),          # a ReviewDecision's (CARRIERS)
+    ("souk/disputes/services/core.py", "verdict.code or self.code"): frozenset(),  # the policy's _no (CARRIERS)
     ("souk/compliance/services/customs.py", "v.code"): frozenset(),         # a Violation's (CARRIERS)
     ("souk/compliance/services/customs.py", "e.code"): frozenset(),         # a caught ValidationFailed's
     ("souk/catalog/rules.py", "err.code"): frozenset(),                     # a caught ValidationFailed's

@@ -33,6 +33,7 @@ ACTIONS = frozenset(a.value for a in Action)
 # (module, expression) -> the kinds it can be. An empty set: it relays a kind walked at each call.
 DECLARED: dict[tuple[str, str], frozenset[str]] = {
     ("souk/orders/events.py", "kind"): frozenset(),  # record()'s own argument
+    ("souk/disputes/services/core.py", "kind"): frozenset(),  # disputes' record() relays its callers' kinds
     # refunds.py records a refund's end only for these states (`if cols.get("state") in (...)`).
     ("souk/payments/services/refunds.py", "f\"refund_{cols['state']}\""): frozenset(
         f"refund_{state}" for state in (Refund.State.SUCCEEDED, Refund.State.FAILED, Refund.State.CANCELED)),

@@ -80,3 +80,61 @@ def test_seller_order_page_and_notifications_stay_constant(world, as_seller, set
     grow(world, 8)
     assert queries(as_seller, url) == few
     assert queries(as_seller, reverse("web:notifications")) == few_notes
+
+
+def dispute_on(world, order, *, escalate: bool = False):
+    from souk.disputes.services import dispute_counter, dispute_escalate, dispute_open
+
+    dispute = dispute_open(buyer=world.buyer, order_id=order.pk, reason="damaged", kind="refund_only",
+                           amount_minor=500, description="Cracked.")
+    dispute_counter(user=world.seller, party="seller", dispute_id=dispute.pk, kind="refund_only", amount_minor=200)
+    message_send(sender=world.buyer, order_id=order.pk, body="Look at the photos.")
+    if escalate:
+        dispute_escalate(user=world.buyer, party="buyer", dispute_id=dispute.pk)
+    return dispute
+
+
+def test_the_seller_dashboards_dispute_list_runs_the_same_queries_for_1_or_6_disputes(world, as_seller, settings):
+    settings.SOUK = {**settings.SOUK, "MESSAGE_RATE_LIMIT": 1000}
+    dispute_on(world, world.order(shipped=True))
+    few = queries(as_seller, reverse("web:seller_dashboard"))
+    for _ in range(5):
+        dispute_on(world, world.order(shipped=True))
+    html = as_seller.get(reverse("web:seller_dashboard")).content.decode()
+    assert html.count("Dispute on order") == 6
+    assert queries(as_seller, reverse("web:seller_dashboard")) == few
+
+
+def test_the_staff_escalations_page_runs_the_same_queries_for_1_or_6_disputes(world, settings):
+    from django.test import Client
+
+    from tests.factories import UserFactory
+
+    settings.SOUK = {**settings.SOUK, "MESSAGE_RATE_LIMIT": 1000, "DISPUTE_ESCALATE_AFTER_DAYS": 0}
+    staff = Client()
+    staff.force_login(UserFactory(email="ops@example.com", is_staff=True))
+    dispute_on(world, world.order(shipped=True), escalate=True)
+    few = queries(staff, reverse("disputes:staff_disputes"))
+    for _ in range(5):
+        dispute_on(world, world.order(shipped=True), escalate=True)
+    html = staff.get(reverse("disputes:staff_disputes")).content.decode()
+    assert html.count('class="card staff-dispute"') == 6 and "Look at the photos." in html
+    assert queries(staff, reverse("disputes:staff_disputes")) == few
+
+
+def test_the_dispute_page_runs_the_same_queries_whatever_its_offers_photos_and_messages(world, as_buyer, settings,
+                                                                                       tmp_path):
+    from souk.disputes.services import dispute_add_evidence, dispute_counter
+
+    settings.SOUK = {**settings.SOUK, "MESSAGE_RATE_LIMIT": 1000, "DISPUTE_EVIDENCE_MAX_FILES": 50}
+    settings.MEDIA_ROOT = tmp_path
+    dispute = dispute_on(world, world.order(shipped=True))
+    url = reverse("disputes:buyer_dispute", args=[dispute.pk])
+    few = queries(as_buyer, url)
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+    for i in range(4):
+        dispute_counter(user=world.buyer, party="buyer", dispute_id=dispute.pk, kind="refund_only",
+                        amount_minor=400 - i)
+        dispute_add_evidence(user=world.buyer, party="buyer", dispute_id=dispute.pk, content=png)
+        message_send(sender=world.seller, order_id=dispute.order_id, body=f"m{i}")
+    assert queries(as_buyer, url) == few

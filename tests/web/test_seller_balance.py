@@ -4,16 +4,17 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from moneyed import Money
 
 from souk.cancellations.services import order_cancel_by_seller
 from souk.fulfilment.services import order_confirm_receipt
 from souk.ledger.selectors import order_money
-from souk.orders import holds
+from souk.orders.services import lock_order, order_freeze
 from souk.payments.services import escrow_release, refund_create
 from tests.factories import ProductFactory, UserFactory
 from tests.ledger.audit import assert_audit_clean
@@ -84,18 +85,10 @@ def test_the_page_shows_the_same_numbers_and_is_linked_from_the_dashboard(flows,
     assert all(f'data-order="{o.number}"' in html for o in flows)
 
 
-@pytest.fixture
-def frozen_by_dispute():
-    """What the disputes app does from its ready(): says which of a store's orders are frozen."""
-    frozen: set[int] = set()
-    holds.on_frozen_orders("tests.disputes", lambda store_id: set(frozen))
-    yield frozen
-    holds._sources.pop("tests.disputes", None)
-
-
-def test_an_order_a_dispute_froze_shows_its_escrow_as_frozen(flows, as_seller, frozen_by_dispute):
+def test_an_order_a_dispute_froze_shows_its_escrow_as_frozen(flows, as_seller):
     partial = flows[2]
-    frozen_by_dispute.add(partial.pk)
+    with transaction.atomic():  # what opening a dispute does to the order (docs/disputes.md, Money)
+        order_freeze(order=lock_order(order_id=partial.pk), now=timezone.now())
     body = as_seller.get(API).json()
     row = next(i for i in body["items"] if i["number"] == partial.number)
     assert row["is_frozen"] is True and row["frozen"] == amount("22.50")
@@ -143,10 +136,11 @@ def _queries(client, url: str) -> int:
 
 
 @pytest.mark.parametrize("url", [API + "?limit=100", "/seller/balance/"])
-def test_the_balance_runs_the_same_queries_for_10_or_50_orders(world, as_seller, url, frozen_by_dispute):
+def test_the_balance_runs_the_same_queries_for_10_or_50_orders(world, as_seller, url):
     world.product = ProductFactory(store=world.store, price_minor=2450, stock=500)
     orders = [world.order(paid=True) for _ in range(10)]
-    frozen_by_dispute.add(orders[0].pk)
+    with transaction.atomic():
+        order_freeze(order=lock_order(order_id=orders[0].pk), now=timezone.now())
     few = _queries(as_seller, url)
     orders += [world.order(paid=True, shipped=i % 3 == 0) for i in range(40)]
     assert _queries(as_seller, url) == few

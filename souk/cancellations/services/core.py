@@ -47,9 +47,11 @@ class CancellationRefused(Conflict):
         super().__init__(decision.why_not, code=decision.code or self.code)
         self.why_not = decision.why_not
         self.next_step = decision.next_step
+        self.next_action = decision.next_action
 
     def as_dict(self) -> dict:
-        return {**super().as_dict(), "why_not": self.why_not, "next_step": self.next_step}
+        return {**super().as_dict(), "why_not": self.why_not, "next_step": self.next_step,
+                "next_action": self.next_action}
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,13 @@ def escrow_release(*, order_id: int, now: datetime | None = None) -> JournalEntr
     """Release a completed order's escrow (once; later calls find nothing held and do nothing).
 
     Waits while a refund of the order is still open: its money is already out of
-    escrow, but a failure would bring it back, and that must be released too.
+    escrow, but a failure would bring it back, and that must be released too. Waits while the
+    order is frozen by an open dispute (`Order.frozen_at`): the dispute's close releases it.
     """
     now = now or timezone.now()
     with transaction.atomic():
         order = lock_order(order_id=order_id)
-        if order.status != Status.COMPLETED:
+        if order.status != Status.COMPLETED or order.frozen_at is not None:
             return None
         if Refund.objects.filter(order_id=order.pk, state__in=["pending", "requires_action"]).exists():
             return None
@@ -52,7 +53,7 @@ def escrow_release_due(*, limit: int = 50) -> int:
     """Sweep: completed orders whose escrow is not settled yet (a partial index holds only those),
     oldest first, skipping those with a refund still open (they are retried once it closes)."""
     open_refunds = Refund.objects.filter(state__in=["pending", "requires_action"]).values("order_id")
-    ids = list(Order.objects.filter(status=Status.COMPLETED, escrow_settled_at__isnull=True)
+    ids = list(Order.objects.filter(status=Status.COMPLETED, escrow_settled_at__isnull=True, frozen_at__isnull=True)
                .exclude(pk__in=open_refunds).order_by("completed_at").values_list("pk", flat=True)[:limit])
     released = 0
     for order_id in ids:

@@ -4,7 +4,8 @@ Order and payment lifecycle).
 `protection_ends_at` is set when the seller ships (`order_mark_shipped`). When it
 passes with the order still awaiting delivery, the worker completes the order as
 if the buyer had confirmed receipt (actor `system`, recorded as protection ended)
-and releases the escrow in the same transaction. The task scheduled for that
+and releases the escrow in the same transaction. An order frozen by an open dispute
+(`Order.frozen_at`) is skipped: its clock resumes, with the time it had left, when it closes. The task scheduled for that
 moment (`souk.payments.tasks.end_protection`) is the fast path; the sweep
 `protection_ended_due` is the safety net and alone reaches the same end state.
 """
@@ -43,7 +44,7 @@ def order_protection_end(*, order_id: int, now: datetime | None = None) -> bool:
     with transaction.atomic():
         order = lock_order(order_id=order_id)
         if (order.status != Status.AWAITING_DELIVERY or order.protection_ends_at is None
-                or order.protection_ends_at > now):
+                or order.protection_ends_at > now or order.frozen_at is not None):
             return False
         _end(order, now)
     return True
@@ -54,7 +55,7 @@ def protection_ended_due(*, limit: int = 50, now: datetime | None = None) -> int
     now = now or timezone.now()
     with transaction.atomic():
         orders = list(Order.objects.select_for_update(skip_locked=True, of=("self",))
-                      .filter(status=Status.AWAITING_DELIVERY, protection_ends_at__lte=now)
+                      .filter(status=Status.AWAITING_DELIVERY, protection_ends_at__lte=now, frozen_at__isnull=True)
                       .order_by("protection_ends_at")
                       .only("pk", "status", "store_id", "currency", "protection_ends_at", "paid_at")[:limit])
         done = 0
