@@ -75,21 +75,39 @@ UNSTATED_RULES: dict[str, str] = {
                                          "(`money_too_precise`)",
     "PUT /api/seller/shipping-options/{option_id}": "the same rate rules (422 `days_range`, `duplicate_country`, "
                                                     "`money_too_precise`)",
+    "POST /api/disputes/{dispute_id}/evidence": "the file's bytes are a JPEG, PNG, GIF or WebP image (422 "
+                                                "`evidence_not_an_image`) of at most 2 MiB (`evidence_too_large`)",
+    "POST /api/seller/disputes/{dispute_id}/evidence": "the same image rules (422 `evidence_not_an_image`, "
+                                                       "`evidence_too_large`)",
 }
+
+
+def _files_are_not_empty(schema: dict) -> None:
+    """A file part of a multipart body holds at least one byte: Django reads an empty one as no file at all
+    (422 `missing`), so the schema says `minLength: 1` on every binary property of a multipart body."""
+    for methods in schema.get("paths", {}).values():
+        for operation in methods.values():
+            body = operation.get("requestBody", {}).get("content", {}).get("multipart/form-data", {})
+            for prop in body.get("schema", {}).get("properties", {}).values():
+                if prop.get("format") == "binary":
+                    prop.setdefault("minLength", 1)
 
 
 class SoukAPI(NinjaAPI):
     """Adds our error shape to every operation's documented responses, once, here; names each operation
-    by its view function (`register`, `pay_order`), which a generated client turns into its function and
-    type names (docs/api.md, Generating a client), so view function names are unique across the API."""
+    `<app>_<view function>` (`accounts_register`, `payments_pay_order`), unique as long as each app has
+    one API module, which a generated client turns into its function and type names (docs/api.md,
+    Generating a client)."""
 
     def get_openapi_operation_id(self, operation) -> str:
-        return operation.view_func.__name__
+        app = operation.view_func.__module__.split(".")[1]
+        return f"{app}_{operation.view_func.__name__}"
 
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
         ref = {"$ref": "#/components/schemas/Error"}
+        _files_are_not_empty(schema)
         for path, methods in schema.get("paths", {}).items():
             for method, operation in methods.items():
                 rule = UNSTATED_RULES.get(f"{method.upper()} {path}")

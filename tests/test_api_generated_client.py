@@ -48,7 +48,7 @@ def sdk(tmp_path_factory):
 
 
 def _api(sdk, tag: str, operation: str):
-    """The generated module of one operation: `api/<tag>/<view function name>.py`."""
+    """The generated module of one operation: `api/<tag>/<operationId>.py`."""
     return importlib.import_module(f"{sdk.__name__}.api.{tag}.{operation}")
 
 
@@ -81,13 +81,13 @@ def test_a_generated_client_buys_cancels_and_sees_the_refund(sdk, live_server, f
     # The buyer signs up and takes a token, through the client.
     email = f"ada-{uuid.uuid4().hex[:8]}@example.com"
     password = "brass lamp on a winter evening"
-    user = _ok(_api(sdk, "auth", "register").sync_detailed(
+    user = _ok(_api(sdk, "auth", "accounts_register").sync_detailed(
         client=anonymous, body=models.RegisterIn(email=email, password=password, display_name="Ada",
                                                  phone="+14155550100")), 201)
     assert user.email == email and user.roles == ["buyer"]
 
     def token_for(login: str, secret: str):
-        created = _ok(_api(sdk, "auth", "token_obtain").sync_detailed(
+        created = _ok(_api(sdk, "auth", "accounts_token_obtain").sync_detailed(
             client=anonymous, body=models.TokenObtainIn(email=login, password=secret, name="journey")), 201)
         return sdk.AuthenticatedClient(base_url=live_server.url, token=created.token,
                                        raise_on_unexpected_status=True)
@@ -95,37 +95,37 @@ def test_a_generated_client_buys_cancels_and_sees_the_refund(sdk, live_server, f
     buyer = token_for(email, password)
 
     # An address, the product in the cart, checkout.
-    address = _ok(_api(sdk, "addresses", "address_create").sync_detailed(
+    address = _ok(_api(sdk, "addresses", "accounts_address_create").sync_detailed(
         client=buyer, body=models.AddressIn(name="Ada Lovelace", country="US", country_area="CA",
                                             city="Mountain View", street_address="1600 Amphitheatre Pkwy",
                                             postal_code="94043", phone="+16502530000")), 201)
-    _ok(_api(sdk, "orders", "add_to_cart").sync_detailed(
+    _ok(_api(sdk, "orders", "orders_add_to_cart").sync_detailed(
         client=buyer, body=models.CartAddIn(product_id=product.pk, quantity=2)), 201)
     shipping = models.CheckoutInShipping.from_dict({str(product.store_id): option.pk})
-    placed = _ok(_api(sdk, "orders", "post_checkout").sync_detailed(
+    placed = _ok(_api(sdk, "orders", "checkout_post_checkout").sync_detailed(
         client=buyer, body=models.CheckoutIn(address_id=address.id, shipping=shipping)), 201)
     [order] = placed.orders
     assert order.total.amount == "52.50" and order.total.currency == "USD"
 
     # Paying: the Idempotency-Key header is a typed argument of the generated function.
-    pay = _api(sdk, "payments", "pay_order")
+    pay = _api(sdk, "payments", "payments_pay_order")
     payment = _ok(pay.sync_detailed(order.number, client=buyer, idempotency_key=str(uuid.uuid4()),
                                     body=models.PayIn(method=models.PayInMethod.CARD, token="tok_visa")), 201)
     assert payment.status == models.PaymentOutStatus.CAPTURED
 
     # The buyer asks to cancel with a reason the API lists; the seller approves.
-    reasons = _ok(_api(sdk, "cancellations", "list_reasons").sync_detailed(
-        client=anonymous, actor=models.ListReasonsActor.BUYER), 200)
+    reasons = _ok(_api(sdk, "cancellations", "cancellations_list_reasons").sync_detailed(
+        client=anonymous, actor=models.CancellationsListReasonsActor.BUYER), 200)
     assert "found_better_price" in [r.code for r in reasons]
-    asked = _ok(_api(sdk, "cancellations", "buyer_cancel").sync_detailed(
+    asked = _ok(_api(sdk, "cancellations", "cancellations_buyer_cancel").sync_detailed(
         order.number, client=buyer, body=models.CancelIn(reason=models.CancelInReason.FOUND_BETTER_PRICE)), 200)
     assert asked.outcome == models.CancelOutOutcome.REQUEST_SELLER
-    answered = _ok(_api(sdk, "cancellations", "seller_approve").sync_detailed(
+    answered = _ok(_api(sdk, "cancellations", "cancellations_seller_approve").sync_detailed(
         order.number, client=token_for(seller.email, "correct horse battery")), 200)
     assert answered.order_status == models.CancelOutOrderStatus.CANCELLED
 
     # The refund is visible to the buyer at once, and settles when the worker has sent it.
-    refunds = _api(sdk, "payments", "list_refunds")
+    refunds = _api(sdk, "payments", "payments_list_refunds")
     [refund] = _ok(refunds.sync_detailed(order.number, client=buyer), 200)
     assert (refund.amount, refund.currency) == ("52.50", "USD")
     for _ in range(8):  # the worker sends it, then polls the gateway each REFUND_POLL_SECONDS (1 s here)

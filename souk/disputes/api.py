@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from django.core.files.storage import default_storage
 from django.http import FileResponse, JsonResponse
-from ninja import File, Form, Router, Schema
+from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 
 from souk.accounts.api_auth import STAFF_AUTH
 from souk.core.errors import ValidationFailed
 from souk.core.money import money_to_minor, parse_money
-from souk.core.schemas import MoneyOut
+from souk.core.schemas import MoneyOut, stated
 from souk.disputes import schemas as s
 from souk.disputes import selectors, services
 from souk.disputes.models import Dispute, Evidence
@@ -242,7 +242,7 @@ def buyer_return_arrived(request, dispute_id: int):
 
 
 class EvidenceForm(Schema):
-    note: str = ""
+    note: str = Field("", json_schema_extra=stated(max_length=500), description="at most 500 characters (422 `too_long`)")
 
 
 def _upload(request, party: str, dispute_id: int, file: UploadedFile, note: str) -> JsonResponse:
