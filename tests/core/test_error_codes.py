@@ -62,6 +62,7 @@ DECLARED: dict[tuple[str, str], frozenset[str]] = {
     ("souk/compliance/services/customs.py", "v.code"): frozenset(),         # a Violation's (CARRIERS)
     ("souk/compliance/services/customs.py", "e.code"): frozenset(),         # a caught ValidationFailed's
     ("souk/catalog/rules.py", "err.code"): frozenset(),                     # a caught ValidationFailed's
+    ("souk/web/dispute_page.py", "exc.code"): frozenset(),                  # evidence_check's, per file
     ("souk/accounts/services.py", "err.code"): DJANGO_PASSWORD_CODES,
     ("souk/accounts/addresses.py", "rule"): I18N_ADDRESS_CODES,
 }
