@@ -3,6 +3,8 @@ round of the background worker."""
 
 from __future__ import annotations
 
+import subprocess
+import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -62,3 +64,19 @@ def run_worker_once() -> None:
     run_due_sweeps(force=True)
     Worker(queue_names=["default"], interval=0, batch=True, backend_name="default", startup_delay=False,
            max_tasks=None, worker_id="tests", excluded_queue_names=[]).run()
+
+
+def spawn(args: list[str], **kwargs) -> subprocess.Popen:
+    """A server or worker subprocess whose stderr goes to a temporary file, never a pipe: nobody reads
+    a pipe while the test runs, and a process whose log fills one (64 KiB) blocks on its next line —
+    a worker stuck mid-task looks exactly like the bug a crash test hunts. `output(proc)` reads it."""
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process; closed with it
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log, **kwargs)
+    proc.log = log
+    return proc
+
+
+def output(proc: subprocess.Popen, last: int = 3000) -> str:
+    """The end of what a `spawn`ed process wrote to stderr."""
+    proc.log.seek(0)
+    return proc.log.read()[-last:].decode(errors="replace")

@@ -60,6 +60,7 @@ from tests.factories import (
 )
 from tests.payments.test_pay_crash import _alive, _children, _free_port
 from tests.payments.test_worker_crash import _wait_for
+from tests.support import spawn
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -114,11 +115,11 @@ class Web:
 
     def __init__(self, env: dict[str, str]):
         self.port = _free_port()
-        self.proc = subprocess.Popen(
+        self.proc = spawn(
             [sys.executable, "-m", "gunicorn", "souk.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
              "--workers", "1", "--threads", "4", "--preload", "--timeout", "120", "--graceful-timeout", "1",
              "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            cwd=ROOT, env=env)
 
     def request(self, method: str, path: str, body=None, token: str | None = None, headers=None, timeout=30):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
@@ -158,9 +159,8 @@ class Web:
 
 
 def _worker(env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "souk.cli", "worker", "--sweep-interval", "0.2",
-                             "--interval", "0.1"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    return spawn([sys.executable, "-m", "souk.cli", "worker", "--sweep-interval", "0.2", "--interval", "0.1"],
+                 cwd=ROOT, env=env)
 
 
 class Balancer:
@@ -185,7 +185,7 @@ class Balancer:
         for web in order:
             try:
                 status, raw, _ = web.request(method, path, body, token, headers)
-            except (ConnectionError, http.client.RemoteDisconnected, OSError) as exc:
+            except (OSError, http.client.HTTPException) as exc:  # refused, reset, or cut mid-answer (IncompleteRead)
                 last = exc
                 continue
             self.sent[web.port] += 1

@@ -56,6 +56,7 @@ from souk.payments.models import Payment, SandboxCharge
 from souk.payments.services import payments_reconcile_due
 from tests.factories import ProductFactory, ShippingOptionFactory, ShippingRateFactory, StoreFactory
 from tests.ledger.audit import assert_audit_clean
+from tests.support import output, spawn
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -126,7 +127,7 @@ def _wait_for(condition, *, seconds: float, what: str, server: Server | None = N
         if value:
             return value
         if server is not None and server.proc.poll() is not None:
-            raise AssertionError(f"gunicorn exited while waiting for {what}: {server.proc.stderr.read()[-3000:]}")
+            raise AssertionError(f"gunicorn exited while waiting for {what}: {output(server.proc)}")
         time.sleep(0.02)
     raise AssertionError(f"timed out waiting for {what}")
 
@@ -136,10 +137,10 @@ class Server:
 
     def __init__(self, **env: str):
         self.port = _free_port()
-        self.proc = subprocess.Popen(
+        self.proc = spawn(
             [sys.executable, "-m", "gunicorn", "souk.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
              "--workers", "1", "--preload", "--timeout", "300", "--graceful-timeout", "1", "--log-level", "warning"],
-            cwd=ROOT, env=_env(**env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            cwd=ROOT, env=_env(**env))
 
     def ready(self) -> Server:
         _wait_for(self._answers, seconds=90, what=f"gunicorn on port {self.port}", server=self)

@@ -26,6 +26,7 @@ from souk.notifications.models import EmailMessage, Notification
 from souk.payments.models import Refund, RefundAttempt, SandboxRefund
 from souk.payments.services import order_pay, refund_create
 from tests.ledger.audit import assert_audit_clean
+from tests.support import output, spawn
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -52,8 +53,8 @@ def _worker_env(**extra: str) -> dict[str, str]:
 
 
 def _start_worker(**extra: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "souk.cli", "worker", "--sweep-interval", "0.1"], cwd=ROOT,
-                            env=_worker_env(**extra), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return spawn([sys.executable, "-m", "souk.cli", "worker", "--sweep-interval", "0.1"], cwd=ROOT,
+                 env=_worker_env(**extra))
 
 
 def _wait_for(condition, *, seconds: float, what: str, procs=()):
@@ -64,7 +65,7 @@ def _wait_for(condition, *, seconds: float, what: str, procs=()):
             return value
         for proc in procs:
             if proc.poll() is not None:
-                raise AssertionError(f"worker exited early while waiting for {what}: {proc.stderr.read()[-2000:]}")
+                raise AssertionError(f"worker exited early while waiting for {what}: {output(proc)}")
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
 
