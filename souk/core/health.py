@@ -9,13 +9,23 @@ failing one names itself in the answer, which is 503 then.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections
 
+logger = logging.getLogger("souk.health")
+
 _MIGRATED: set[str] = set()  # aliases whose migrations were all applied: stays true for this process's code
+
+
+def _failed(what: str, exc: Exception) -> str:
+    """The public reason names the check and the error's class; the error's text (hosts, ports, users)
+    goes to the log only, since anyone who can reach /readyz reads its answer."""
+    logger.warning("readiness: %s: %s: %s", what, exc.__class__.__name__, exc)
+    return f"{what}: {exc.__class__.__name__}"
 
 
 def _database(alias: str = DEFAULT_DB_ALIAS) -> str | None:
@@ -26,7 +36,7 @@ def _database(alias: str = DEFAULT_DB_ALIAS) -> str | None:
             cursor.fetchone()
     except Exception as exc:
         connection.close_if_unusable_or_obsolete()
-        return f"database unreachable: {exc.__class__.__name__}: {str(exc).strip()[:200]}"
+        return _failed("database unreachable", exc)
     return None
 
 
@@ -39,7 +49,7 @@ def _migrations(alias: str = DEFAULT_DB_ALIAS) -> str | None:
         executor = MigrationExecutor(connections[alias])
         plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
     except Exception as exc:
-        return f"migrations unknown: {exc.__class__.__name__}: {str(exc).strip()[:200]}"
+        return _failed("migrations unknown", exc)
     if plan:
         names = ", ".join(f"{m.app_label}.{m.name}" for m, _ in plan[:5])
         return f"{len(plan)} migration(s) not applied: {names}{' …' if len(plan) > 5 else ''}"
@@ -54,7 +64,7 @@ def _cache() -> str | None:
         ok = cache.get(key) == "1"
         cache.delete(key)
     except Exception as exc:
-        return f"cache unreachable: {exc.__class__.__name__}: {str(exc).strip()[:200]}"
+        return _failed("cache unreachable", exc)
     return None if ok else "cache did not keep a value"
 
 

@@ -71,7 +71,8 @@ def test_readyz_is_ready_when_the_database_the_migrations_and_the_cache_are(clie
 
 
 @pytest.mark.django_db
-def test_readyz_answers_503_with_the_reason_when_the_cache_is_unreachable(client, settings, unused_tcp_port):
+def test_readyz_answers_503_with_the_reason_when_the_cache_is_unreachable(client, settings, unused_tcp_port,
+                                                                          caplog):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                    "LOCATION": f"redis://127.0.0.1:{unused_tcp_port}/0",
                                    "OPTIONS": {"socket_connect_timeout": 1}}}
@@ -80,6 +81,9 @@ def test_readyz_answers_503_with_the_reason_when_the_cache_is_unreachable(client
     assert response.status_code == 503 and body["status"] == "unavailable"
     assert body["checks"] == {"database": "ok", "migrations": "ok", "cache": "failed"}
     assert body["reasons"][0].startswith("cache unreachable")
+    # where the cache lives is for the log, not for whoever asks /readyz
+    assert str(unused_tcp_port) not in response.content.decode()
+    assert any("cache unreachable" in r.getMessage() for r in caplog.records if r.name == "souk.health")
 
 
 @pytest.fixture
