@@ -141,7 +141,7 @@ def seller_cancel(request, number: str, payload: s.SellerCancelIn):
 @router.post("/staff/orders/{number}/cancel", response={200: s.CancelOut}, auth=STAFF_AUTH,
              openapi_extra=openapi_header(required=False),
              summary="Staff: cancel any unshipped order with a platform reason (403 for everyone else)")
-def staff_cancel(request, number: str, payload: s.SellerCancelIn):
+def staff_cancel(request, number: str, payload: s.StaffCancelIn):
     if not request.user.is_staff:
         raise Forbidden("Only Souk staff can cancel orders for the platform.", code="staff_only")
     order_id = order_id_for(number=number)

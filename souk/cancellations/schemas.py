@@ -13,6 +13,7 @@ from souk.cancellations.reasons import Actor, reasons_for
 from souk.core.money import minor_to_decimal_str
 from souk.core.schemas import one_of
 from souk.orders.status import Status as OrderStatus
+from souk.payments.models import Refund
 
 
 class ReasonOut(Schema):
@@ -42,12 +43,19 @@ class CancelIn(Schema):
 
 
 class SellerCancelIn(Schema):
-    reason: str
-    note: str = ""
+    reason: str = one_of([r.code for r in reasons_for(Actor.SELLER)],
+                         description="a seller reason from GET /cancellation-reasons?actor=seller")
+    note: str = Field("", description=f"at most {NOTE_MAX_LENGTH} characters; required for `other`")
+
+
+class StaffCancelIn(Schema):
+    reason: str = one_of([r.code for r in reasons_for(Actor.STAFF)],
+                         description="a platform reason from GET /cancellation-reasons?actor=staff")
+    note: str = Field("", description=f"at most {NOTE_MAX_LENGTH} characters; required for `other`")
 
 
 class RejectIn(Schema):
-    reason: str = Field("", description="already_shipped, buyer_agreed_to_keep or other")
+    reason: str = Field("", description="already_shipped, buyer_agreed_to_keep or other (required: 422 `required` when empty)")
     note: str = ""
     carrier: str | None = Field(None, description="required when the reason is already_shipped")
     tracking_number: str | None = Field(None, description="required when the reason is already_shipped")
@@ -70,7 +78,7 @@ class RequestOut(Schema):
 
 class RefundBrief(Schema):
     id: int
-    state: str
+    state: str = one_of(Refund.State.values)
     amount: str
     currency: str
     method: str
