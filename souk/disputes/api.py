@@ -20,8 +20,7 @@ from souk.disputes import schemas as s
 from souk.disputes import selectors, services
 from souk.disputes.models import Dispute, Evidence
 from souk.disputes.services.core import not_found, visibility
-from souk.orders.models import Order
-from souk.orders.selectors import order_id_for
+from souk.orders.selectors import order_for_buyer
 from souk.payments.idempotency import HEADER, idempotent, openapi_header
 
 router = Router(tags=["disputes"])
@@ -73,7 +72,7 @@ def _minor(amount: str | None, dispute_id: int | None = None, currency: str | No
     summary="Can you open a dispute on this order now (per reason, and why not), and its open dispute",
 )
 def opening(request, number: str):
-    order = Order.objects.get(pk=order_id_for(number=number, buyer=request.user))
+    order = order_for_buyer(buyer=request.user, number=number)
     facts, verdicts = services.opening_options(order)
     open_one = selectors.open_dispute_for_order(order_id=order.pk)
     return {
@@ -91,7 +90,7 @@ def opening(request, number: str):
     summary="Open a dispute on your shipped order: the payment is frozen until it closes",
 )
 def open_dispute(request, number: str, payload: s.OpenIn):
-    order = Order.objects.only("pk", "currency").get(pk=order_id_for(number=number, buyer=request.user))
+    order = order_for_buyer(buyer=request.user, number=number)
 
     def run():
         dispute = services.dispute_open(

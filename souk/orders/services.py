@@ -20,7 +20,7 @@ from souk.orders.locking import LOCK_FILTERS, lock_order_sql
 from souk.orders.models import Order
 from souk.orders.status import Action, Status, TransitionNotAllowed, next_status
 
-__all__ = ["cart_add", "cart_remove", "cart_update", "lock_order", "order_freeze", "order_move_clock",
+__all__ = ["cart_add", "cart_remove", "cart_update", "lock_order", "lock_order_if_free", "order_freeze", "order_move_clock",
            "order_ship_locked", "order_unfreeze", "transition"]
 
 
@@ -41,6 +41,14 @@ def lock_order(*, order_id: int, parties: bool = False, **filters: Any) -> Order
     if order is None:
         raise NotFound("Order not found.", code="order_not_found")
     return order
+
+
+def lock_order_if_free(*, order_id: int, parties: bool = False) -> Order | None:
+    """`lock_order` for a sweep: the order locked (`FOR UPDATE SKIP LOCKED`), or None when another
+    transaction holds it (a service or another worker: the next sweep comes back) or it is gone."""
+    related = ("store", "buyer", "store__owner") if parties else ("store",)
+    return (Order.objects.select_for_update(skip_locked=True, of=("self",)).select_related(*related)
+            .filter(pk=order_id).first())
 
 
 def _timestamp_columns(action: Action, order: Order, to_status: Status, now: datetime) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from souk.disputes import notify
 from souk.disputes.conf import setting
 from souk.disputes.models import DecidedBy, Dispute, Outcome, State
 from souk.disputes.services.core import agree, close, escalate_locked, finish, record, save, set_due
-from souk.orders.models import Order
+from souk.orders.services import lock_order_if_free
 
 logger = logging.getLogger("souk.disputes.timers")
 
@@ -118,12 +118,7 @@ def _expire(order, dispute: Dispute, now: datetime, tasks: list) -> None:
 def _lock_due(order_id: int, dispute_id: int, now: datetime):
     """The order, locked first as services lock it (SKIP LOCKED: one a service or another worker holds
     is left for the next sweep), then the dispute if it is still due; (None, None) otherwise."""
-    order = (
-        Order.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("store", "buyer", "store__owner")
-        .filter(pk=order_id)
-        .first()
-    )
+    order = lock_order_if_free(order_id=order_id, parties=True)
     if order is None:
         return None, None
     dispute = (
