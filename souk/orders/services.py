@@ -20,7 +20,8 @@ from souk.orders.locking import LOCK_FILTERS, lock_order_sql
 from souk.orders.models import Order
 from souk.orders.status import Action, Status, TransitionNotAllowed, next_status
 
-__all__ = ["cart_add", "cart_remove", "cart_update", "lock_order", "lock_order_if_free", "order_freeze", "order_move_clock",
+__all__ = ["cart_add", "cart_remove", "cart_update", "lock_order", "lock_order_if_free", "order_change_address", "order_freeze",
+           "order_mark_escrow_settled", "order_move_clock",
            "order_ship_locked", "order_unfreeze", "transition"]
 
 
@@ -137,6 +138,22 @@ def order_unfreeze(*, order: Order, now: datetime) -> Order:
     order.frozen_at = None
     if order.status == Status.AWAITING_DELIVERY and order.protection_ends_at is not None:
         order_move_clock(order=order, column="protection_ends_at", at=order.protection_ends_at + frozen_for)
+    return order
+
+
+def order_mark_escrow_settled(*, order: Order, now: datetime) -> Order:
+    """The locked, completed `order`'s escrow is settled (released, or nothing was left to release):
+    the release sweep never looks at it again (payments' `escrow_release`, docs/money.md)."""
+    Order.objects.filter(pk=order.pk).update(escrow_settled_at=now)
+    order.escrow_settled_at = now
+    return order
+
+
+def order_change_address(*, order: Order, snapshot: dict[str, Any]) -> Order:
+    """Replace the locked `order`'s shipping address snapshot and contact phone (compliance's address
+    fix; the caller validated `snapshot` and records the timeline event)."""
+    Order.objects.filter(pk=order.pk).update(shipping_address=snapshot, contact_phone=snapshot["phone"])
+    order.shipping_address, order.contact_phone = snapshot, snapshot["phone"]
     return order
 
 

@@ -22,7 +22,7 @@ from souk.compliance.notify import tell
 from souk.core.errors import Conflict, DomainError, ValidationFailed
 from souk.orders import events
 from souk.orders.models import Order
-from souk.orders.services import lock_order, order_move_clock
+from souk.orders.services import lock_order, order_change_address, order_move_clock
 from souk.orders.status import Status
 
 logger = logging.getLogger("souk.compliance.addresses")
@@ -134,7 +134,7 @@ def address_fix(*, buyer, order_id: int, address: dict[str, Any], now: datetime 
             raise ValidationFailed("The destination country cannot change; cancel and order again to ship "
                                    "elsewhere.", code="country_cannot_change", field="country")
         snapshot = {key: cleaned.get(key, "") for key in SNAPSHOT_KEYS}
-        Order.objects.filter(pk=order.pk).update(shipping_address=snapshot, contact_phone=snapshot["phone"])
+        order_change_address(order=order, snapshot=snapshot)
         _move_ship_by(order, -(problem.fix_by - now))
         AddressProblem.objects.filter(pk=problem.pk).update(state=AddressProblem.State.FIXED, fixed_at=now,
                                                             closed_at=now)
@@ -142,7 +142,6 @@ def address_fix(*, buyer, order_id: int, address: dict[str, Any], now: datetime 
         events.record(order_id=order.pk, kind="address_fixed", actor_role="buyer", actor=buyer,
                       message="The buyer corrected the shipping address.",
                       data={"problem_id": problem.pk, "address": snapshot}, now=now)
-        order.shipping_address = snapshot
         tell(kind="address_fixed", recipients=[order.store.owner], order=order, actor=buyer, message=True,
              title=f"Order {order.number}: the buyer fixed the address",
              body=f"The buyer corrected the shipping address of order {order.number}; you can ship it now.",

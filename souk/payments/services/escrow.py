@@ -13,7 +13,7 @@ from souk.ledger.movements import post_release
 from souk.ledger.selectors import order_held_minor
 from souk.orders import events
 from souk.orders.models import Order
-from souk.orders.services import lock_order
+from souk.orders.services import lock_order, order_mark_escrow_settled
 from souk.orders.status import Status
 from souk.payments import policy
 from souk.payments.models import Refund
@@ -36,7 +36,7 @@ def escrow_release(*, order_id: int, now: datetime | None = None) -> JournalEntr
         held = order_held_minor(order.pk, order.currency)
         # Settled from now on, released or not (nothing held: refunded in full, or never paid),
         # so the sweep never looks at this order again.
-        Order.objects.filter(pk=order.pk).update(escrow_settled_at=now)
+        order_mark_escrow_settled(order=order, now=now)
         if held <= 0:
             return None
         commission = policy.commission_minor(held)
