@@ -163,3 +163,14 @@ class ReviewFactory(DjangoModelFactory):
     shipping_speed = 5
     text = "As described."
     created_at = factory.LazyFunction(_now)
+
+
+def gadget_shop(**store_fields):
+    """(store, gadget, cable, option): a USD store selling a $20.00 gadget and a $5.00 cable (50 of
+    each), shipping $3.00 everywhere; `store_fields` set anything else on the store."""
+    store = StoreFactory(currency="USD", **store_fields)
+    gadget = ProductFactory(store=store, price_minor=2000, stock=50)
+    cable = ProductFactory(store=store, price_minor=500, stock=50)
+    option = ShippingOptionFactory(store=store)
+    ShippingRateFactory(option=option, cost_minor=300)
+    return store, gadget, cable, option

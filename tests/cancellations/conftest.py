@@ -7,11 +7,9 @@ import pytest
 from souk.checkout.services import CheckoutLine, checkout
 from souk.payments.services import order_pay
 from tests.factories import (
-    ProductFactory,
-    ShippingOptionFactory,
-    ShippingRateFactory,
     StoreFactory,
     UserFactory,
+    gadget_shop,
 )
 from tests.support import Api  # noqa: F401  (re-exported for the tests)
 
@@ -21,12 +19,7 @@ _keys = itertools.count(1)
 @pytest.fixture
 def shop(db):
     """A store selling a $20.00 gadget and a $5.00 cable (50 of each), shipping $3.00."""
-    store = StoreFactory(currency="USD")
-    gadget = ProductFactory(store=store, price_minor=2000, stock=50)
-    cable = ProductFactory(store=store, price_minor=500, stock=50)
-    option = ShippingOptionFactory(store=store)
-    ShippingRateFactory(option=option, cost_minor=300)
-    return store, gadget, cable, option
+    return gadget_shop()
 
 
 @pytest.fixture

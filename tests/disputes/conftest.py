@@ -11,11 +11,8 @@ from souk.fulfilment.services import order_mark_shipped
 from souk.payments.models import Refund
 from souk.payments.services import order_pay, refund_process
 from tests.factories import (
-    ProductFactory,
-    ShippingOptionFactory,
-    ShippingRateFactory,
-    StoreFactory,
     UserFactory,
+    gadget_shop,
 )
 
 _keys = itertools.count(1)
@@ -29,12 +26,7 @@ def _media(settings, tmp_path):
 @pytest.fixture
 def shop(db):
     """A store selling a $20.00 gadget and a $5.00 cable, shipping $3.00, with a return address."""
-    store = StoreFactory(currency="USD", return_address="Returns, 1 Harbour Road, Shenzhen")
-    gadget = ProductFactory(store=store, price_minor=2000, stock=50)
-    cable = ProductFactory(store=store, price_minor=500, stock=50)
-    option = ShippingOptionFactory(store=store)
-    ShippingRateFactory(option=option, cost_minor=300)
-    return store, gadget, cable, option
+    return gadget_shop(return_address="Returns, 1 Harbour Road, Shenzhen")
 
 
 @pytest.fixture
